@@ -1,0 +1,7 @@
+DROP TABLE audit_entries;
+DROP TABLE refresh_tokens;
+DROP TABLE products;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE organisations;
+DROP TABLE areas;

@@ -1,0 +1,114 @@
+//! The command line: `serve` (the default), `migrate`, `create-admin`, `openapi`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::TcpListener;
+
+use clap::Parser;
+use diesel::prelude::*;
+
+use crate::config::{Cli, Command, LogFormat, Settings};
+use crate::db::Database;
+use crate::schema::user_roles;
+use crate::server::{AppState, Application};
+
+pub fn run() -> anyhow::Result<()> {
+    // A missing .env file is normal; a broken one is worth a word.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("warning: .env not read: {e}");
+        }
+    }
+    let cli = Cli::parse();
+    init_logging(cli.settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => actix_web::rt::System::new().block_on(serve(cli.settings)),
+        Command::Migrate => {
+            let db = open_database(&cli.settings)?;
+            println!("database is up to date ({})", cli.settings.database_target().redacted());
+            drop(db);
+            Ok(())
+        }
+        Command::CreateAdmin { email, display_name } => {
+            let db = open_database(&cli.settings)?;
+            let password = read_password()?;
+            let user = crate::users::create_admin(&db, &email, &display_name, &password)
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("created admin {} ({})", user.email, user.id);
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", crate::openapi::document());
+            Ok(())
+        }
+    }
+}
+
+fn describe(error: &crate::error::ApiError) -> String {
+    let problem = error.problem();
+    let fields: Vec<String> = problem.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+    if fields.is_empty() {
+        problem.detail
+    } else {
+        format!("{} ({})", problem.detail, fields.join("; "))
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Opens the pool and brings the schema up to date.
+fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    let target = settings.database_target();
+    let db = Database::connect(&target, settings.database_pool_size)?;
+    for migration in db.migrate()? {
+        tracing::info!(%migration, "applied migration");
+    }
+    Ok(db)
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let target = settings.database_target();
+    let db = open_database(&settings)?;
+    if !has_admin(&db)? {
+        tracing::warn!(
+            "no admin user yet: create one with `naloxone-tracker create-admin --email you@example.org` (add the same --data-dir or --database-url)"
+        );
+    }
+    let state = AppState::new(&settings, db)?;
+    let listener = TcpListener::bind(&settings.bind_address)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_address))?;
+    let app = Application::build(&settings, state, listener)?;
+    tracing::info!(address = %app.address(), database = %target.redacted(), "serving; API docs at /docs");
+    app.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn has_admin(db: &Database) -> anyhow::Result<bool> {
+    let admins: i64 = db
+        .write_blocking(|conn| {
+            Ok(user_roles::table.filter(user_roles::role.eq(crate::auth::Role::Admin)).count().get_result(conn)?)
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(admins > 0)
+}
+
+/// From a prompt on a terminal (asked twice), otherwise the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password for the new admin: ")?;
+        let second = rpassword::prompt_password("Same password again: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}

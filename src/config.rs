@@ -1,0 +1,128 @@
+//! Settings from command-line flags, environment variables and a `.env` file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::db::DatabaseTarget;
+
+/// Records take-home naloxone kits, peer trainings and overdose reversals.
+#[derive(Debug, Parser)]
+#[command(name = "naloxone-tracker", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin user; the password is read from standard input or prompted for.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address and port to listen on.
+    #[arg(long = "bind", env = "BIND_ADDRESS", default_value = "127.0.0.1:8080", global = true)]
+    pub bind_address: String,
+
+    /// `postgres://…` for PostgreSQL; `sqlite://PATH` or a path for SQLite.
+    /// Default: `naloxone.db` in the data folder.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Folder for the SQLite database and generated keys.
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Connections kept in the database pool.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, global = true)]
+    pub database_pool_size: u32,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(i64).range(30..=86_400), global = true)]
+    pub access_token_ttl_seconds: i64,
+
+    /// Lifetime of refresh tokens, in days.
+    #[arg(long, env = "REFRESH_TOKEN_TTL_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=365), global = true)]
+    pub refresh_token_ttl_days: i64,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1_048_576, global = true)]
+    pub body_limit_bytes: usize,
+
+    /// Browser origins allowed to call the API (comma separated); none by default.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Failed logins per account within the lockout window before it is
+    /// throttled (a client address gets four times as many).
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5, global = true)]
+    pub login_max_failures: u32,
+
+    /// Length of the failed-login window, in seconds.
+    #[arg(long, env = "LOGIN_LOCKOUT_SECONDS", default_value_t = 900, global = true)]
+    pub login_lockout_seconds: u64,
+
+    /// Log lines as text or JSON. The level comes from `RUST_LOG` (default `info`).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// The access-token signing secret (at least 32 bytes) from `JWT_SECRET`.
+    /// Never a flag, so it does not show in process lists. When unset, one is
+    /// generated in the data folder on first start.
+    #[arg(skip = std::env::var("JWT_SECRET").ok())]
+    pub jwt_secret: Option<String>,
+}
+
+impl Settings {
+    pub fn database_target(&self) -> DatabaseTarget {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => DatabaseTarget::parse(url.trim()),
+            _ => DatabaseTarget::parse(&self.data_dir.join("naloxone.db").to_string_lossy()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_put_sqlite_in_the_data_folder() {
+        let cli = Cli::try_parse_from(["naloxone-tracker", "--data-dir", "/tmp/nx", "migrate"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Migrate)));
+        if std::env::var_os("DATABASE_URL").is_none() {
+            assert_eq!(cli.settings.database_target().location, "/tmp/nx/naloxone.db");
+        }
+    }
+
+    #[test]
+    fn flags_work_after_the_subcommand_too() {
+        let cli = Cli::try_parse_from(["naloxone-tracker", "serve", "--bind", "0.0.0.0:9000"]).unwrap();
+        assert_eq!(cli.settings.bind_address, "0.0.0.0:9000");
+    }
+}

@@ -1,0 +1,255 @@
+//! Storage: one diesel code base over SQLite (the embedded default) and
+//! PostgreSQL (production). Everything that must differ between the two
+//! backends lives in this module.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a SQLite writer waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the data lives: the backend and the URL or path its driver takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseTarget {
+    pub backend: Backend,
+    pub location: String,
+}
+
+impl DatabaseTarget {
+    /// `postgres://…` and `postgresql://…` are PostgreSQL; `sqlite://PATH`
+    /// or a plain path is a SQLite file.
+    pub fn parse(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self { backend: Backend::Postgres, location: url.to_owned() }
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            Self { backend: Backend::Sqlite, location: path.to_owned() }
+        }
+    }
+
+    /// The URL with any password replaced, fit for logs.
+    pub fn redacted(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.location),
+            Backend::Postgres => match (self.location.find("://"), self.location.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let credentials = &self.location[scheme_end + 3..at];
+                    let user = credentials.split(':').next().unwrap_or_default();
+                    format!("{}{user}:***{}", &self.location[..scheme_end + 3], &self.location[at..])
+                }
+                _ => self.location.clone(),
+            },
+        }
+    }
+}
+
+/// Opens connections of the configured backend. diesel's own manager would
+/// try every backend in turn on the URL, so a mistyped PostgreSQL URL could
+/// silently become a SQLite file; this one opens exactly the backend asked for.
+pub struct ConnectionManager {
+    target: DatabaseTarget,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let location = &self.target.location;
+        match self.target.backend {
+            Backend::Postgres => {
+                PgConnection::establish(location).map(DbConnection::Postgresql).map_err(r2d2::Error::ConnectionError)
+            }
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(location).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers work beside the one writer. synchronous=FULL
+                // syncs the WAL on every commit, so an acknowledged write
+                // survives the process being killed and the machine losing
+                // power; NORMAL would only survive the process dying.
+                // The busy timeout comes first: switching to WAL needs a lock
+                // that the pool's other new connections may be holding.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Cheap to clone; handed to every request.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the pool (creating the SQLite file and its folder if needed).
+    pub fn connect(target: &DatabaseTarget, pool_size: u32) -> anyhow::Result<Self> {
+        if target.backend == Backend::Sqlite {
+            if let Some(parent) = std::path::Path::new(&target.location).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(ConnectionManager { target: target.clone() })?;
+        Ok(Self { pool, backend: target.backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every migration the database has not had yet.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get()?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let applied = conn.run_pending_migrations(migrations).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    /// Runs blocking database work off the async workers.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| {
+                tracing::warn!(error = %e, "no database connection available");
+                ApiError::unavailable()
+            })?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `work` in one write transaction: all of it is stored or none.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_transaction(conn, work)).await
+    }
+
+    /// The same as [`Database::write`], for callers outside the server (CLI).
+    pub fn write_blocking<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        let mut conn = self.pool.get().map_err(|_| ApiError::unavailable())?;
+        write_transaction(&mut conn, work)
+    }
+}
+
+/// Opens a transaction that intends to write. On SQLite it takes the write
+/// lock at BEGIN (BEGIN IMMEDIATE), so two writers queue on the busy
+/// timeout instead of one failing when it upgrades a read lock.
+pub fn write_transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+{
+    match conn {
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgresql(_) => DbConnection::begin_transaction(conn)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The work's error is what the caller needs to see; a failed
+            // rollback leaves the connection broken and the pool drops it.
+            if let Err(rollback) = DbConnection::rollback_transaction(conn) {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The current time as stored: UTC, to the microsecond (the precision both
+/// backends keep, so a value reads back exactly as it was written).
+pub fn now() -> chrono::NaiveDateTime {
+    truncate_to_micros(chrono::Utc::now().naive_utc())
+}
+
+pub fn truncate_to_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    let micros = t.nanosecond() / 1_000 * 1_000;
+    t.with_nanosecond(micros).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_url_scheme() {
+        assert_eq!(DatabaseTarget::parse("postgres://u@h/db").backend, Backend::Postgres);
+        assert_eq!(DatabaseTarget::parse("postgresql://u@h/db").backend, Backend::Postgres);
+        assert_eq!(
+            DatabaseTarget::parse("sqlite://data/x.db"),
+            DatabaseTarget { backend: Backend::Sqlite, location: "data/x.db".into() }
+        );
+        assert_eq!(DatabaseTarget::parse("/var/lib/x.db").location, "/var/lib/x.db");
+    }
+
+    #[test]
+    fn redaction_hides_the_password_only() {
+        let target = DatabaseTarget::parse("postgres://app:s3cret@db.example:5432/naloxone");
+        assert_eq!(target.redacted(), "postgres://app:***@db.example:5432/naloxone");
+        assert!(!target.redacted().contains("s3cret"));
+    }
+
+    #[test]
+    fn stored_times_keep_microseconds() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_nano_opt(3, 4, 5, 123_456_789).unwrap();
+        assert_eq!(truncate_to_micros(t).and_utc().timestamp_subsec_nanos(), 123_456_000);
+    }
+}

@@ -1,0 +1,24 @@
+//! Naloxone tracker: a JSON API that records take-home naloxone kits,
+//! peer trainings and overdose reversals.
+
+pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod organisations;
+pub mod pagination;
+pub mod patch;
+pub mod products;
+pub mod schema;
+pub mod server;
+pub mod text_enum;
+pub mod time;
+pub mod users;
+pub mod validation;

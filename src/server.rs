@@ -1,0 +1,136 @@
+//! The HTTP application: shared state, routes and middleware.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::tokens::{load_or_create_secret, TokenService};
+use crate::config::Settings;
+use crate::db::Database;
+use crate::error::ApiError;
+use crate::extract::{path_config, query_config, BodyLimit};
+use crate::middleware::{problem_fallback, request_context};
+use crate::openapi::ApiDoc;
+use crate::{areas, auth, health, organisations, products, users};
+
+/// What every request handler shares.
+pub struct AppState {
+    pub db: Database,
+    pub tokens: TokenService,
+    pub throttle: LoginThrottle,
+    pub refresh_ttl: chrono::Duration,
+}
+
+impl AppState {
+    pub fn new(settings: &Settings, db: Database) -> anyhow::Result<Self> {
+        let secret = load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
+        Ok(Self {
+            db,
+            tokens: TokenService::new(&secret, settings.access_token_ttl_seconds),
+            throttle: LoginThrottle::new(
+                settings.login_max_failures,
+                Duration::from_secs(settings.login_lockout_seconds),
+            ),
+            refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
+        })
+    }
+}
+
+/// The routes under `/api/v1`.
+fn api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/auth/login").route(web::post().to(auth::handlers::login)))
+        .service(web::resource("/auth/refresh").route(web::post().to(auth::handlers::refresh)))
+        .service(web::resource("/auth/logout").route(web::post().to(auth::handlers::logout)))
+        .service(web::resource("/me").route(web::get().to(users::me)))
+        .service(web::resource("/users").route(web::get().to(users::list)).route(web::post().to(users::create_handler)))
+        .service(
+            web::resource("/users/{id}").route(web::get().to(users::get)).route(web::patch().to(users::update_handler)),
+        )
+        .service(web::resource("/areas").route(web::get().to(areas::list)).route(web::post().to(areas::create)))
+        .service(web::resource("/areas/{id}").route(web::get().to(areas::get)).route(web::patch().to(areas::update)))
+        .service(
+            web::resource("/organisations")
+                .route(web::get().to(organisations::list))
+                .route(web::post().to(organisations::create)),
+        )
+        .service(
+            web::resource("/organisations/{id}")
+                .route(web::get().to(organisations::get))
+                .route(web::patch().to(organisations::update)),
+        )
+        .service(
+            web::resource("/products").route(web::get().to(products::list)).route(web::post().to(products::create)),
+        )
+        .service(web::resource("/products/{id}").route(web::get().to(products::get)));
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+}
+
+impl Application {
+    pub fn build(settings: &Settings, state: AppState, listener: TcpListener) -> anyhow::Result<Self> {
+        let address = listener.local_addr()?;
+        let state = web::Data::new(state);
+        let body_limit = BodyLimit(settings.body_limit_bytes);
+        let cors_origins = settings.cors_origins.clone();
+        let metrics = PrometheusMetricsBuilder::new("naloxone")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let openapi = ApiDoc::openapi();
+        let mut server = HttpServer::new(move || {
+            let cors = cors_origins.iter().fold(
+                Cors::default()
+                    .allowed_methods(["GET", "POST", "PATCH"])
+                    .allowed_headers(["authorization", "content-type", "x-request-id"])
+                    .expose_headers(["x-request-id", "location", "retry-after"])
+                    .max_age(3600),
+                |cors, origin| cors.allowed_origin(origin),
+            );
+            App::new()
+                .app_data(state.clone())
+                .app_data(body_limit)
+                .app_data(web::PayloadConfig::new(body_limit.0))
+                .app_data(query_config())
+                .app_data(path_config())
+                .wrap(Compress::default())
+                .wrap(cors)
+                .wrap(metrics.clone())
+                .wrap(problem_fallback())
+                .wrap(from_fn(request_context))
+                .service(web::resource("/health").route(web::get().to(health::health)))
+                .service(web::resource("/ready").route(web::get().to(health::ready)))
+                .service(web::redirect("/docs", "/docs/"))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
+                .service(web::scope("/api/v1").configure(api_routes))
+                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found("route")) }))
+        })
+        .shutdown_timeout(30)
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self { server: server.run(), address })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
