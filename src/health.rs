@@ -20,6 +20,19 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
+/// Prometheus metrics: requests by route and status, and their latency.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
+        (status = 500, response = responses::InternalError),
+    )
+)]
+pub async fn metrics(registry: web::Data<prometheus::Registry>) -> Result<HttpResponse, ApiError> {
+    let text = prometheus::TextEncoder::new().encode_to_string(&registry.gather()).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type(prometheus::TEXT_FORMAT).body(text))
+}
+
 /// The database answers.
 #[utoipa::path(
     get, path = "/ready", tag = "operations",

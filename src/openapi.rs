@@ -25,6 +25,7 @@ last 15 minutes by default; refresh tokens are single use.",
     paths(
         health::health,
         health::ready,
+        health::metrics,
         auth::handlers::login,
         auth::handlers::refresh,
         auth::handlers::logout,
@@ -68,7 +69,7 @@ last 15 minutes by default; refresh tokens are single use.",
         (name = "areas", description = "Areas: nation, health board, ADP or local authority"),
         (name = "organisations", description = "Hubs, LEROs, services and teams"),
         (name = "products", description = "Naloxone products"),
-        (name = "operations", description = "Health checks"),
+        (name = "operations", description = "Health checks and metrics"),
     )
 )]
 pub struct ApiDoc;

@@ -53,7 +53,7 @@ pub struct Organisation {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
-    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(example = "Kilmarnock Recovery Hub")]
     pub name: String,
     pub kind: OrganisationKind,
@@ -65,7 +65,7 @@ pub struct NewOrganisation {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
-    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     pub name: Option<String>,
     pub kind: Option<OrganisationKind>,
     pub area_id: Option<Uuid>,

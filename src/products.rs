@@ -46,7 +46,7 @@ pub struct Product {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
-    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     pub name: String,
     pub route: Route,
     #[validate(range(min = 1, max = 20))]

@@ -85,10 +85,10 @@ impl Application {
         let body_limit = BodyLimit(settings.body_limit_bytes);
         let cors_origins = settings.cors_origins.clone();
         let metrics = PrometheusMetricsBuilder::new("naloxone")
-            .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let registry = web::Data::new(metrics.registry.clone());
         let openapi = ApiDoc::openapi();
         let mut server = HttpServer::new(move || {
             let cors = cors_origins.iter().fold(
@@ -101,6 +101,7 @@ impl Application {
             );
             App::new()
                 .app_data(state.clone())
+                .app_data(registry.clone())
                 .app_data(body_limit)
                 .app_data(web::PayloadConfig::new(body_limit.0))
                 .app_data(query_config())
@@ -112,6 +113,7 @@ impl Application {
                 .wrap(from_fn(request_context))
                 .service(web::resource("/health").route(web::get().to(health::health)))
                 .service(web::resource("/ready").route(web::get().to(health::ready)))
+                .service(web::resource("/metrics").route(web::get().to(health::metrics)))
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
                 .service(web::scope("/api/v1").configure(api_routes))

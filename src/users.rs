@@ -182,7 +182,7 @@ pub struct NewUser {
     #[validate(email(message = "must be an email address"), length(max = 254))]
     #[schema(example = "peer@hub.example")]
     pub email: String,
-    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     #[schema(example = "Sam K.")]
     pub display_name: String,
     /// 10 to 128 characters. Write only.
@@ -207,7 +207,7 @@ pub struct NewUser {
 pub struct UserPatch {
     #[validate(email(message = "must be an email address"), length(max = 254))]
     pub email: Option<String>,
-    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     pub display_name: Option<String>,
     /// A new password ends all of the user's sessions.
     #[validate(length(min = "MIN_PASSWORD_LENGTH", max = "MAX_PASSWORD_LENGTH"))]
