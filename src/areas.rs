@@ -17,7 +17,7 @@ use crate::pagination::{ListQuery, Page, PageParams};
 use crate::patch::double_option;
 use crate::schema::areas;
 use crate::server::AppState;
-use crate::validation::not_blank;
+use crate::validation::plain_text;
 
 /// A region. Its parent is the larger area it lies in.
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
@@ -41,7 +41,7 @@ pub struct Area {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewArea {
-    #[validate(length(max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "plain_text"))]
     #[schema(example = "East Ayrshire")]
     pub name: String,
     pub parent_id: Option<Uuid>,
@@ -52,7 +52,7 @@ pub struct NewArea {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AreaPatch {
-    #[validate(length(max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "plain_text"))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]

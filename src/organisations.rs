@@ -16,7 +16,7 @@ use crate::extract::ValidJson;
 use crate::pagination::{ListQuery, Page, PageParams};
 use crate::schema::organisations;
 use crate::server::AppState;
-use crate::validation::not_blank;
+use crate::validation::plain_text;
 
 crate::text_enum! {
     pub enum OrganisationKind {
@@ -53,7 +53,7 @@ pub struct Organisation {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
-    #[validate(length(max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "plain_text"))]
     #[schema(example = "Kilmarnock Recovery Hub")]
     pub name: String,
     pub kind: OrganisationKind,
@@ -65,7 +65,7 @@ pub struct NewOrganisation {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
-    #[validate(length(max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "plain_text"))]
     pub name: Option<String>,
     pub kind: Option<OrganisationKind>,
     pub area_id: Option<Uuid>,

@@ -15,7 +15,7 @@ use crate::extract::ValidJson;
 use crate::pagination::{ListQuery, Page, PageParams};
 use crate::schema::products;
 use crate::server::AppState;
-use crate::validation::not_blank;
+use crate::validation::plain_text;
 
 crate::text_enum! {
     pub enum Route {
@@ -46,7 +46,7 @@ pub struct Product {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
-    #[validate(length(max = 200), custom(function = "not_blank"))]
+    #[validate(length(max = 200), custom(function = "plain_text"))]
     pub name: String,
     pub route: Route,
     #[validate(range(min = 1, max = 20))]

@@ -20,7 +20,7 @@ use crate::pagination::{ListQuery, Page, PageParams};
 use crate::patch::double_option;
 use crate::schema::{areas, organisations, user_roles, users};
 use crate::server::AppState;
-use crate::validation::not_blank;
+use crate::validation::plain_text;
 
 /// The roles a coordinator may grant within their own organisation.
 const COORDINATOR_GRANTS: &[Role] = &[Role::Peer, Role::Trainer, Role::Coordinator];
@@ -182,7 +182,7 @@ pub struct NewUser {
     #[validate(email(message = "must be an email address"), length(max = 254))]
     #[schema(example = "peer@hub.example")]
     pub email: String,
-    #[validate(length(max = 100), custom(function = "not_blank"))]
+    #[validate(length(max = 100), custom(function = "plain_text"))]
     #[schema(example = "Sam K.")]
     pub display_name: String,
     /// 10 to 128 characters. Write only.
@@ -207,7 +207,7 @@ pub struct NewUser {
 pub struct UserPatch {
     #[validate(email(message = "must be an email address"), length(max = 254))]
     pub email: Option<String>,
-    #[validate(length(max = 100), custom(function = "not_blank"))]
+    #[validate(length(max = 100), custom(function = "plain_text"))]
     pub display_name: Option<String>,
     /// A new password ends all of the user's sessions.
     #[validate(length(min = "MIN_PASSWORD_LENGTH", max = "MAX_PASSWORD_LENGTH"))]

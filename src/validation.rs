@@ -2,8 +2,15 @@
 
 use validator::ValidationError;
 
-/// Names must say something: not only white space.
-pub fn not_blank(text: &str) -> Result<(), ValidationError> {
+/// Names and other short text must say something (not only white space)
+/// and hold no control characters: a NUL, for one, is refused by
+/// PostgreSQL and has no business in a name.
+pub fn plain_text(text: &str) -> Result<(), ValidationError> {
+    if text.chars().any(char::is_control) {
+        return Err(
+            ValidationError::new("control_characters").with_message("must not contain control characters".into())
+        );
+    }
     if text.trim().is_empty() {
         return Err(ValidationError::new("blank").with_message("must not be blank".into()));
     }
@@ -13,8 +20,11 @@ pub fn not_blank(text: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn blank_text_is_refused() {
-        assert!(super::not_blank("  \t").is_err());
-        assert!(super::not_blank(" Kilmarnock ").is_ok());
+    fn blank_text_and_control_characters_are_refused() {
+        assert!(super::plain_text("  ").is_err());
+        assert!(super::plain_text("Kilmarnock\0").is_err());
+        assert!(super::plain_text("Line\nbreak").is_err());
+        assert!(super::plain_text(" Kilmarnock ").is_ok());
+        assert!(super::plain_text("Caerdydd – Cardiff").is_ok());
     }
 }

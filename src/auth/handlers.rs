@@ -11,11 +11,12 @@ use crate::error::{responses, ApiError};
 use crate::extract::ValidJson;
 use crate::server::AppState;
 use crate::users::{self, normalise_email};
+use crate::validation::plain_text;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[validate(length(min = 1, max = 254))]
+    #[validate(length(max = 254), custom(function = "plain_text"))]
     #[schema(example = "coordinator@hub.example")]
     pub email: String,
     #[validate(length(min = 1, max = 128))]
