@@ -96,9 +96,7 @@ fn check_parent(conn: &mut DbConnection, area_id: &str, parent_id: Option<&str>)
     responses(
         (status = 200, description = "A page of areas", body = Page<Area>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -131,14 +129,9 @@ pub async fn list(
     request_body = NewArea,
     responses(
         (status = 201, description = "Created", body = Area, headers(("Location" = String, description = "The new area's URL"))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -176,10 +169,8 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Area id")),
     responses(
         (status = 200, description = "The area", body = Area),
-        (status = 401, response = responses::Unauthorized),
         (status = 404, response = responses::NotFound),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -200,15 +191,10 @@ pub async fn get(
     request_body = AreaPatch,
     responses(
         (status = 200, description = "The changed area", body = Area),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]

@@ -287,6 +287,32 @@ pub mod responses {
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct InternalError(#[allow(dead_code)] Problem);
+
+    /// What any signed-in request can meet.
+    #[derive(utoipa::IntoResponses)]
+    #[allow(dead_code)]
+    pub enum SignedInErrors {
+        #[response(status = 401)]
+        Unauthorized(#[ref_response] Unauthorized),
+        #[response(status = 500)]
+        InternalError(#[ref_response] InternalError),
+        #[response(status = 503)]
+        ServiceUnavailable(#[ref_response] ServiceUnavailable),
+    }
+
+    /// What any request with a JSON body can meet, besides its own rules.
+    #[derive(utoipa::IntoResponses)]
+    #[allow(dead_code)]
+    pub enum BodyErrors {
+        #[response(status = 400)]
+        BadRequest(#[ref_response] BadRequest),
+        #[response(status = 413)]
+        PayloadTooLarge(#[ref_response] PayloadTooLarge),
+        #[response(status = 415)]
+        UnsupportedMediaType(#[ref_response] UnsupportedMediaType),
+        #[response(status = 422)]
+        Unprocessable(#[ref_response] Unprocessable),
+    }
 }
 
 #[cfg(test)]

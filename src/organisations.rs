@@ -97,9 +97,7 @@ fn check_area(conn: &mut DbConnection, area_id: &str) -> Result<(), ApiError> {
     responses(
         (status = 200, description = "A page of organisations", body = Page<Organisation>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -138,14 +136,9 @@ pub async fn list(
     request_body = NewOrganisation,
     responses(
         (status = 201, description = "Created", body = Organisation, headers(("Location" = String, description = "The new organisation's URL"))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -195,10 +188,8 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = Organisation),
-        (status = 401, response = responses::Unauthorized),
         (status = 404, response = responses::NotFound),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -220,15 +211,10 @@ pub async fn get(
     request_body = OrganisationPatch,
     responses(
         (status = 200, description = "The changed organisation", body = Organisation),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]

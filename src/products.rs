@@ -71,9 +71,7 @@ pub struct ProductFilter {
     responses(
         (status = 200, description = "A page of products", body = Page<Product>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -109,15 +107,10 @@ pub async fn list(
     request_body = NewProduct,
     responses(
         (status = 201, description = "Created", body = Product, headers(("Location" = String, description = "The new product's URL"))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -166,10 +159,8 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The product", body = Product),
-        (status = 401, response = responses::Unauthorized),
         (status = 404, response = responses::NotFound),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]

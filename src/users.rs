@@ -434,10 +434,8 @@ async fn hash_off_thread(password: Option<String>) -> Result<Option<String>, Api
     responses(
         (status = 200, description = "A page of users, oldest first", body = Page<User>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -491,15 +489,10 @@ pub async fn list(
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = User, headers(("Location" = String, description = "The new user's URL"))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -521,11 +514,9 @@ pub async fn create_handler(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = User),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -555,16 +546,11 @@ pub async fn get(
     request_body = UserPatch,
     responses(
         (status = 200, description = "The changed user", body = User),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
@@ -587,9 +573,7 @@ pub async fn update_handler(
     get, path = "/api/v1/me", tag = "users",
     responses(
         (status = 200, description = "The caller", body = User),
-        (status = 401, response = responses::Unauthorized),
-        (status = 500, response = responses::InternalError),
-        (status = 503, response = responses::ServiceUnavailable),
+        responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]

@@ -56,14 +56,11 @@ const ADDRESS_MULTIPLE: u32 = 4;
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
         (status = 429, response = responses::TooManyRequests),
         (status = 500, response = responses::InternalError),
         (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
     )
 )]
 pub async fn login(
@@ -104,13 +101,10 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
-        (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
         (status = 500, response = responses::InternalError),
         (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
     )
 )]
 pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>) -> Result<HttpResponse, ApiError> {
@@ -147,12 +141,9 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Signed out"),
-        (status = 400, response = responses::BadRequest),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
         (status = 500, response = responses::InternalError),
         (status = 503, response = responses::ServiceUnavailable),
+        responses::BodyErrors,
     )
 )]
 pub async fn logout(state: web::Data<AppState>, body: ValidJson<RefreshRequest>) -> Result<HttpResponse, ApiError> {
