@@ -92,7 +92,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 fn has_admin(db: &Database) -> anyhow::Result<bool> {
     let admins: i64 = db
-        .write_blocking(|conn| {
+        .run_blocking(|conn| {
             Ok(user_roles::table.filter(user_roles::role.eq(crate::auth::Role::Admin)).count().get_result(conn)?)
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;

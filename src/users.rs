@@ -531,8 +531,8 @@ pub async fn get(
     }
     let account =
         state.db.run(move |conn| find_account(conn, &id)).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let visible =
-        account.id == principal.user_id || principal.is_admin() || account.organisation_id == principal.organisation_id;
+    let same_organisation = principal.organisation_id.is_some() && account.organisation_id == principal.organisation_id;
+    let visible = account.id == principal.user_id || principal.is_admin() || same_organisation;
     if !visible {
         return Err(ApiError::not_found("user"));
     }

@@ -190,3 +190,23 @@ async fn nul_bytes_never_reach_the_database(app: TestApp) {
     let refresh = app.refresh("tok\u{0}en").await;
     assert_eq!(refresh.status, StatusCode::UNAUTHORIZED);
 }
+
+/// Browser apps from the configured origins may call the API; others may not.
+#[actix_web::test]
+async fn cors_allows_only_configured_origins() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &["--cors-origins", "https://app.example"]).await.unwrap();
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/v1/areas"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+    };
+    let allowed = preflight("https://app.example").await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(refused.status().is_client_error());
+    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+}

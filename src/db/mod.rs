@@ -176,13 +176,21 @@ impl Database {
         self.run(move |conn| write_transaction(conn, work)).await
     }
 
-    /// The same as [`Database::write`], for callers outside the server (CLI).
-    pub fn write_blocking<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// Blocking work outside the server (command line, tests).
+    pub fn run_blocking<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
     {
         let mut conn = self.pool.get().map_err(|_| ApiError::unavailable())?;
-        write_transaction(&mut conn, work)
+        work(&mut conn)
+    }
+
+    /// The same as [`Database::write`], for callers outside the server (command line, tests).
+    pub fn write_blocking<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        self.run_blocking(|conn| write_transaction(conn, work))
     }
 }
 

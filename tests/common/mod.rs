@@ -267,7 +267,7 @@ impl TestApp {
         let wanted = entity.to_owned();
         let rows: Vec<StoredAudit> = self
             .db
-            .write_blocking(move |conn| {
+            .run_blocking(move |conn| {
                 Ok(audit_entries
                     .filter(entity_id.eq(wanted))
                     .order(occurred_at.asc())
