@@ -8,7 +8,15 @@ use crate::db::DatabaseTarget;
 
 /// Records take-home naloxone kits, peer trainings and overdose reversals.
 #[derive(Debug, Parser)]
-#[command(name = "naloxone-tracker", version, about, long_about = None)]
+#[command(
+    name = "naloxone-tracker",
+    version,
+    about,
+    long_about = None,
+    after_help = "Environment only: JWT_SECRET (access-token signing secret, at least 32 bytes; \
+generated in the data folder when unset) and RUST_LOG (log level, default info). \
+A .env file in the working directory is read too."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
