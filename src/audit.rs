@@ -25,6 +25,8 @@ impl Actor {
 pub enum Action {
     Create,
     Update,
+    Void,
+    Revoke,
 }
 
 impl Action {
@@ -32,6 +34,8 @@ impl Action {
         match self {
             Action::Create => "create",
             Action::Update => "update",
+            Action::Void => "void",
+            Action::Revoke => "revoke",
         }
     }
 }

@@ -58,7 +58,7 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
-    /// Folder for the SQLite database and generated keys.
+    /// Folder for the SQLite database and the generated keys (token secret, certificate signing key).
     #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
@@ -90,6 +90,14 @@ pub struct Settings {
     /// Length of the failed-login window, in seconds.
     #[arg(long, env = "LOGIN_LOCKOUT_SECONDS", default_value_t = 900, global = true)]
     pub login_lockout_seconds: u64,
+
+    /// How long a new certificate lasts, in months.
+    #[arg(long, env = "CERTIFICATE_VALIDITY_MONTHS", default_value_t = 36, value_parser = clap::value_parser!(u32).range(1..=120), global = true)]
+    pub certificate_validity_months: u32,
+
+    /// Public certificate checks allowed per client address per minute.
+    #[arg(long, env = "VERIFY_RATE_PER_MINUTE", default_value_t = 30, global = true)]
+    pub verify_rate_per_minute: u32,
 
     /// Log lines as text or JSON. The level comes from `RUST_LOG` (default `info`).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]

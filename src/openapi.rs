@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{responses, FieldError, Problem};
-use crate::{areas, auth, health, organisations, products, users};
+use crate::{areas, auth, certificates, health, organisations, products, trainings, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +45,18 @@ last 15 minutes by default; refresh tokens are single use.",
         products::list,
         products::create,
         products::get,
+        trainings::list,
+        trainings::create,
+        trainings::get,
+        trainings::update,
+        trainings::void_handler,
+        certificates::handlers::list,
+        certificates::handlers::create,
+        certificates::handlers::get,
+        certificates::handlers::revoke,
+        certificates::handlers::token,
+        certificates::handlers::verify,
+        certificates::handlers::jwks,
     ),
     components(
         schemas(Problem, FieldError),
@@ -69,6 +81,8 @@ last 15 minutes by default; refresh tokens are single use.",
         (name = "areas", description = "Areas: nation, health board, ADP or local authority"),
         (name = "organisations", description = "Hubs, LEROs, services and teams"),
         (name = "products", description = "Naloxone products"),
+        (name = "trainings", description = "Training sessions delivered"),
+        (name = "certificates", description = "Peers' authority to supply and to certify, verifiable by anyone with the code"),
         (name = "operations", description = "Health checks and metrics"),
     )
 )]

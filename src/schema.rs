@@ -84,7 +84,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trainings (id) {
+        id -> Text,
+        trainer_id -> Text,
+        organisation_id -> Text,
+        delivered_on -> Date,
+        kind -> Text,
+        setting -> Text,
+        anonymous_attendees -> Integer,
+        kits_handed_out -> Integer,
+        recorded_by -> Text,
+        request_fingerprint -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    training_attendees (training_id, user_id) {
+        training_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        user_id -> Text,
+        level -> Text,
+        training_id -> Nullable<Text>,
+        organisation_id -> Text,
+        issued_by -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoke_reason -> Nullable<Text>,
+        verification_code -> Text,
+    }
+}
+
 diesel::joinable!(organisations -> areas (area_id));
+diesel::joinable!(training_attendees -> trainings (training_id));
+diesel::joinable!(certificates -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -97,4 +142,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     refresh_tokens,
     audit_entries,
+    trainings,
+    training_attendees,
+    certificates,
 );

@@ -11,22 +11,28 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::throttle::LoginThrottle;
 use crate::auth::tokens::{load_or_create_secret, TokenService};
+use crate::certificates::handlers as certificate_handlers;
+use crate::certificates::signing::CertificateSigner;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::error::ApiError;
 use crate::extract::{path_config, query_config, BodyLimit};
 use crate::middleware::{problem_fallback, request_context};
 use crate::openapi::ApiDoc;
-use crate::{areas, auth, health, organisations, products, users};
+use crate::throttle::Throttle;
+use crate::{areas, auth, health, organisations, products, trainings, users};
 
 /// What every request handler shares.
 pub struct AppState {
     pub db: Database,
     pub tokens: TokenService,
-    pub throttle: LoginThrottle,
+    pub login_throttle: Throttle,
+    /// Limits public certificate look-ups per client address.
+    pub verify_throttle: Throttle,
     pub refresh_ttl: chrono::Duration,
+    pub certificate_signer: CertificateSigner,
+    pub certificate_validity: chrono::Months,
 }
 
 impl AppState {
@@ -35,11 +41,14 @@ impl AppState {
         Ok(Self {
             db,
             tokens: TokenService::new(&secret, settings.access_token_ttl_seconds),
-            throttle: LoginThrottle::new(
+            login_throttle: Throttle::new(
                 settings.login_max_failures,
                 Duration::from_secs(settings.login_lockout_seconds),
             ),
+            verify_throttle: Throttle::new(settings.verify_rate_per_minute, Duration::from_secs(60)),
             refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
+            certificate_signer: CertificateSigner::load_or_create(&settings.data_dir)?,
+            certificate_validity: chrono::Months::new(settings.certificate_validity_months),
         })
     }
 }
@@ -69,7 +78,26 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/products").route(web::get().to(products::list)).route(web::post().to(products::create)),
         )
-        .service(web::resource("/products/{id}").route(web::get().to(products::get)));
+        .service(web::resource("/products/{id}").route(web::get().to(products::get)))
+        .service(
+            web::resource("/trainings").route(web::get().to(trainings::list)).route(web::post().to(trainings::create)),
+        )
+        .service(
+            web::resource("/trainings/{id}")
+                .route(web::get().to(trainings::get))
+                .route(web::patch().to(trainings::update)),
+        )
+        .service(web::resource("/trainings/{id}/void").route(web::post().to(trainings::void_handler)))
+        .service(
+            web::resource("/certificates")
+                .route(web::get().to(certificate_handlers::list))
+                .route(web::post().to(certificate_handlers::create)),
+        )
+        // Before `/certificates/{id}`, which would otherwise take "verify" for an id.
+        .service(web::resource("/certificates/verify/{code}").route(web::get().to(certificate_handlers::verify)))
+        .service(web::resource("/certificates/{id}").route(web::get().to(certificate_handlers::get)))
+        .service(web::resource("/certificates/{id}/revoke").route(web::post().to(certificate_handlers::revoke)))
+        .service(web::resource("/certificates/{id}/token").route(web::get().to(certificate_handlers::token)));
 }
 
 /// A bound, not yet running server.
@@ -124,6 +152,7 @@ impl Application {
                 .service(web::resource("/health").route(web::get().to(health::health)))
                 .service(web::resource("/ready").route(web::get().to(health::ready)))
                 .service(web::resource("/metrics").route(web::get().to(health::metrics)))
+                .service(web::resource("/.well-known/jwks.json").route(web::get().to(certificate_handlers::jwks)))
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
                 .service(web::scope("/api/v1").configure(api_routes))

@@ -568,20 +568,37 @@ pub async fn update_handler(
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// The signed-in user.
+/// The signed-in user, with their certificates.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    /// Newest first, whatever their status.
+    pub certificates: Vec<crate::certificates::Certificate>,
+    /// When the first of the caller's valid certificates runs out; null when none is valid.
+    pub earliest_certificate_expiry: Option<DateTime<Utc>>,
+}
+
+/// The signed-in user and their certificates.
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "users",
     responses(
-        (status = 200, description = "The caller", body = User),
+        (status = 200, description = "The caller", body = Me),
         responses::SignedInErrors,
     ),
     security(("bearer" = []))
 )]
 pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
     let id = principal.user_id.clone();
-    let account =
-        state.db.run(move |conn| find_account(conn, &id)).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    Ok(HttpResponse::Ok().json(account.to_user()))
+    let me = state
+        .db
+        .run(move |conn| {
+            let account = find_account(conn, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
+            let (certificates, earliest_certificate_expiry) = crate::certificates::of_holder(conn, &id)?;
+            Ok(Me { user: account.to_user(), certificates, earliest_certificate_expiry })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(me))
 }
 
 /// Creates an admin from the command line (or a test), with no signed-in caller.

@@ -73,7 +73,7 @@ pub async fn login(
     let account_key = format!("account:{email}");
     let address_key = format!("address:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default());
     let keys = [(account_key.as_str(), 1), (address_key.as_str(), ADDRESS_MULTIPLE)];
-    state.throttle.check(&keys).map_err(|wait| ApiError::too_many_requests("login_throttled", wait))?;
+    state.login_throttle.check(&keys).map_err(|wait| ApiError::too_many_requests("login_throttled", wait))?;
 
     let account = state.db.run(move |conn| users::find_account_by_email(conn, &email)).await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
@@ -82,11 +82,11 @@ pub async fn login(
     let account = match account {
         Some(account) if matches => account,
         _ => {
-            state.throttle.record_failure(&keys);
+            state.login_throttle.record(&keys);
             return Err(ApiError::unauthorized("invalid_credentials", "the email or password is wrong"));
         }
     };
-    state.throttle.clear(&account_key);
+    state.login_throttle.clear(&account_key);
     if !account.active {
         return Err(ApiError::unauthorized("account_inactive", "this account is no longer active"));
     }

@@ -5,7 +5,6 @@ pub mod handlers;
 pub mod password;
 pub mod principal;
 pub mod sessions;
-pub mod throttle;
 pub mod tokens;
 
 pub use principal::{Principal, Role};

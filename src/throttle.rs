@@ -1,6 +1,7 @@
-//! Throttling of failed logins, per account and per client address, kept
-//! in memory. Several API servers each keep their own count, which only
-//! multiplies an attacker's allowance by the number of servers.
+//! Counting attempts per key (an account, a client address) in a fixed
+//! window, kept in memory: failed logins, public certificate look-ups.
+//! Several API servers each keep their own count, which only multiplies an
+//! attacker's allowance by the number of servers.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 /// Once the map holds this many keys, expired ones are swept out.
 const SWEEP_AT: usize = 10_000;
 
-pub struct LoginThrottle {
+pub struct Throttle {
     max_failures: u32,
     window: Duration,
     failures: Mutex<HashMap<String, Failures>>,
@@ -21,10 +22,10 @@ struct Failures {
     first_at: Instant,
 }
 
-impl LoginThrottle {
-    /// `max_failures` within `window` lock a key until the window ends.
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self { max_failures: max_failures.max(1), window, failures: Mutex::new(HashMap::new()) }
+impl Throttle {
+    /// `max_attempts` within `window` lock a key until the window ends.
+    pub fn new(max_attempts: u32, window: Duration) -> Self {
+        Self { max_failures: max_attempts.max(1), window, failures: Mutex::new(HashMap::new()) }
     }
 
     /// `Err(seconds)` when any key is locked: how long until it opens.
@@ -44,7 +45,7 @@ impl LoginThrottle {
         wait.map_or(Ok(()), Err)
     }
 
-    pub fn record_failure(&self, keys: &[(&str, u32)]) {
+    pub fn record(&self, keys: &[(&str, u32)]) {
         let now = Instant::now();
         let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if failures.len() >= SWEEP_AT {
@@ -59,7 +60,7 @@ impl LoginThrottle {
         }
     }
 
-    /// A successful login clears the account's count.
+    /// Forgets a key's count (a successful login clears the account's).
     pub fn clear(&self, key: &str) {
         self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key);
     }
@@ -71,13 +72,13 @@ mod tests {
 
     #[test]
     fn locks_after_max_failures_and_reopens_after_the_window() {
-        let throttle = LoginThrottle::new(3, Duration::from_millis(200));
+        let throttle = Throttle::new(3, Duration::from_millis(200));
         let keys = [("account:a", 1), ("address:x", 4)];
         for _ in 0..2 {
-            throttle.record_failure(&keys);
+            throttle.record(&keys);
         }
         assert!(throttle.check(&keys).is_ok());
-        throttle.record_failure(&keys);
+        throttle.record(&keys);
         assert_eq!(throttle.check(&keys), Err(1));
         // The shared address allows four times as many failures.
         assert!(throttle.check(&[("address:x", 4)]).is_ok());
@@ -87,8 +88,8 @@ mod tests {
 
     #[test]
     fn success_clears_the_account() {
-        let throttle = LoginThrottle::new(1, Duration::from_secs(60));
-        throttle.record_failure(&[("account:a", 1)]);
+        let throttle = Throttle::new(1, Duration::from_secs(60));
+        throttle.record(&[("account:a", 1)]);
         assert!(throttle.check(&[("account:a", 1)]).is_err());
         throttle.clear("account:a");
         assert!(throttle.check(&[("account:a", 1)]).is_ok());

@@ -1,0 +1,3 @@
+DROP TABLE certificates;
+DROP TABLE training_attendees;
+DROP TABLE trainings;
