@@ -13,8 +13,9 @@ use crate::db::DatabaseTarget;
     version,
     about,
     long_about = None,
-    after_help = "Environment only: JWT_SECRET (access-token signing secret, at least 32 bytes; \
-generated in the data folder when unset) and RUST_LOG (log level, default info). \
+    after_help = "Environment only: JWT_SECRET (access-token signing secret) and RECIPIENT_CODE_KEY \
+(the key that hashes recipient codes), each at least 32 bytes and generated in the data folder when \
+unset; RUST_LOG (log level, default info). \
 A .env file in the working directory is read too."
 )]
 pub struct Cli {
@@ -112,6 +113,11 @@ pub struct Settings {
     /// generated in the data folder on first start.
     #[arg(skip = std::env::var("JWT_SECRET").ok())]
     pub jwt_secret: Option<String>,
+
+    /// The key that hashes recipient codes, from `RECIPIENT_CODE_KEY` (at
+    /// least 32 bytes). When unset, one is generated in the data folder.
+    #[arg(skip = std::env::var("RECIPIENT_CODE_KEY").ok())]
+    pub recipient_code_key: Option<String>,
 }
 
 impl Settings {

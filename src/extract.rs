@@ -58,16 +58,23 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 /// Decodes JSON, telling a syntax error (400) from a body of the wrong shape (422).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_data() {
-            let (code, field) = classify_data_error(&inner.to_string(), &path);
-            ApiError::validation(vec![FieldError::new(field, code, strip_position(&inner.to_string()))])
-        } else {
-            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"))
-        }
-    })
+    serde_path_to_error::deserialize(deserializer).map_err(decode_error)
+}
+
+/// Decodes one item of a JSON body already parsed (a record in a sync batch).
+pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(decode_error)
+}
+
+fn decode_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    if inner.is_data() {
+        let (code, field) = classify_data_error(&inner.to_string(), &path);
+        ApiError::validation(vec![FieldError::new(field, code, strip_position(&inner.to_string()))])
+    } else {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"))
+    }
 }
 
 /// serde names a missing field in its message only; the path ends at its parent.

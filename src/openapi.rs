@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{responses, FieldError, Problem};
-use crate::{areas, auth, certificates, health, organisations, products, trainings, users};
+use crate::{areas, auth, certificates, health, kit_issues, organisations, products, stock, sync, trainings, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +57,18 @@ last 15 minutes by default; refresh tokens are single use.",
         certificates::handlers::token,
         certificates::handlers::verify,
         certificates::handlers::jwks,
+        stock::create_batch,
+        stock::batches_list,
+        stock::recall_batch,
+        stock::create_movement,
+        stock::stock_on_hand,
+        kit_issues::list,
+        kit_issues::create,
+        kit_issues::get,
+        kit_issues::update,
+        kit_issues::void_handler,
+        sync::sync,
+        sync::reference,
     ),
     components(
         schemas(Problem, FieldError),
@@ -83,6 +95,9 @@ last 15 minutes by default; refresh tokens are single use.",
         (name = "products", description = "Naloxone products"),
         (name = "trainings", description = "Training sessions delivered"),
         (name = "certificates", description = "Peers' authority to supply and to certify, verifiable by anyone with the code"),
+        (name = "stock", description = "Batches received, kits allocated to peers, write-offs"),
+        (name = "kit issues", description = "Kits handed out"),
+        (name = "sync", description = "Offline phones: send a queue, fetch what to cache"),
         (name = "operations", description = "Health checks and metrics"),
     )
 )]

@@ -127,7 +127,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    batches (id) {
+        id -> Text,
+        organisation_id -> Text,
+        product_id -> Text,
+        lot_number -> Text,
+        expires_on -> Date,
+        quantity -> Integer,
+        unallocated -> Integer,
+        recalled_at -> Nullable<Timestamp>,
+        recall_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_allocations (batch_id, user_id) {
+        batch_id -> Text,
+        user_id -> Text,
+        on_hand -> Integer,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> Text,
+        kind -> Text,
+        batch_id -> Text,
+        user_id -> Nullable<Text>,
+        quantity -> Integer,
+        reason -> Nullable<Text>,
+        kit_issue_id -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kit_issues (id) {
+        id -> Text,
+        distributor_id -> Text,
+        organisation_id -> Text,
+        issued_at -> Timestamp,
+        area_id -> Text,
+        postcode_district -> Nullable<Text>,
+        setting -> Text,
+        product_id -> Text,
+        batch_id -> Nullable<Text>,
+        quantity -> Integer,
+        recipient_type -> Text,
+        consent_recorded -> Nullable<Bool>,
+        supply -> Nullable<Text>,
+        repeat_reason -> Nullable<Text>,
+        brief_training_given -> Nullable<Bool>,
+        recipient_code_hash -> Nullable<Text>,
+        age_band -> Nullable<Text>,
+        gender -> Nullable<Text>,
+        request_fingerprint -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(organisations -> areas (area_id));
+diesel::joinable!(stock_allocations -> batches (batch_id));
+diesel::joinable!(batches -> products (product_id));
 diesel::joinable!(training_attendees -> trainings (training_id));
 diesel::joinable!(certificates -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
@@ -145,4 +213,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     trainings,
     training_attendees,
     certificates,
+    batches,
+    stock_allocations,
+    stock_movements,
+    kit_issues,
 );

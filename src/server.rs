@@ -21,7 +21,7 @@ use crate::extract::{path_config, query_config, BodyLimit};
 use crate::middleware::{problem_fallback, request_context};
 use crate::openapi::ApiDoc;
 use crate::throttle::Throttle;
-use crate::{areas, auth, health, organisations, products, trainings, users};
+use crate::{areas, auth, health, kit_issues, organisations, products, stock, sync, trainings, users};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -33,6 +33,8 @@ pub struct AppState {
     pub refresh_ttl: chrono::Duration,
     pub certificate_signer: CertificateSigner,
     pub certificate_validity: chrono::Months,
+    /// Keys the hash of pseudonymous recipient codes.
+    pub recipient_code_key: Vec<u8>,
 }
 
 impl AppState {
@@ -49,6 +51,12 @@ impl AppState {
             refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
             certificate_signer: CertificateSigner::load_or_create(&settings.data_dir)?,
             certificate_validity: chrono::Months::new(settings.certificate_validity_months),
+            recipient_code_key: crate::keys::load_or_create(
+                settings.recipient_code_key.as_deref(),
+                &settings.data_dir,
+                "recipient_code_key",
+                "RECIPIENT_CODE_KEY",
+            )?,
         })
     }
 }
@@ -97,7 +105,28 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/certificates/verify/{code}").route(web::get().to(certificate_handlers::verify)))
         .service(web::resource("/certificates/{id}").route(web::get().to(certificate_handlers::get)))
         .service(web::resource("/certificates/{id}/revoke").route(web::post().to(certificate_handlers::revoke)))
-        .service(web::resource("/certificates/{id}/token").route(web::get().to(certificate_handlers::token)));
+        .service(web::resource("/certificates/{id}/token").route(web::get().to(certificate_handlers::token)))
+        .service(
+            web::resource("/batches")
+                .route(web::get().to(stock::batches_list))
+                .route(web::post().to(stock::create_batch)),
+        )
+        .service(web::resource("/batches/{id}/recall").route(web::post().to(stock::recall_batch)))
+        .service(web::resource("/stock").route(web::get().to(stock::stock_on_hand)))
+        .service(web::resource("/stock/movements").route(web::post().to(stock::create_movement)))
+        .service(
+            web::resource("/kit-issues")
+                .route(web::get().to(kit_issues::list))
+                .route(web::post().to(kit_issues::create)),
+        )
+        .service(
+            web::resource("/kit-issues/{id}")
+                .route(web::get().to(kit_issues::get))
+                .route(web::patch().to(kit_issues::update)),
+        )
+        .service(web::resource("/kit-issues/{id}/void").route(web::post().to(kit_issues::void_handler)))
+        .service(web::resource("/sync").route(web::post().to(sync::sync)))
+        .service(web::resource("/sync/reference").route(web::get().to(sync::reference)));
 }
 
 /// A bound, not yet running server.

@@ -490,13 +490,7 @@ pub async fn create(
     body: ValidJson<NewTraining>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let submit_once =
-        |principal: Principal, new: NewTraining| state.db.write(move |conn| submit(conn, &principal, new));
-    // Two first submissions racing on PostgreSQL: the loser sees the winner's row on a second look.
-    let outcome = match submit_once(principal.clone(), new.clone()).await {
-        Err(e) if e.code() == "already_exists" => submit_once(principal, new).await?,
-        other => other?,
-    };
+    let outcome = state.db.write_retrying_race(move |conn| submit(conn, &principal, new.clone())).await?;
     Ok(match outcome {
         Submission::Created(training) => HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/trainings/{}", training.id)))

@@ -16,8 +16,6 @@ use crate::error::ApiError;
 
 const ISSUER: &str = "naloxone-tracker";
 const SECRET_FILE: &str = "jwt_secret";
-/// HS256 wants a key at least as long as its hash.
-const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -84,36 +82,7 @@ impl TokenService {
 /// The JWT secret: `JWT_SECRET` when set, otherwise a random one made on
 /// first start and kept in the data folder, readable by its owner only.
 pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = configured {
-        anyhow::ensure!(secret.len() >= MIN_SECRET_BYTES, "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
-        return Ok(secret.as_bytes().to_vec());
-    }
-    let path = data_dir.join(SECRET_FILE);
-    if path.exists() {
-        let secret = std::fs::read(&path)?;
-        anyhow::ensure!(
-            secret.len() >= MIN_SECRET_BYTES,
-            "{} is too short; delete it to make a new one",
-            path.display()
-        );
-        return Ok(secret);
-    }
-    std::fs::create_dir_all(data_dir)?;
-    let mut secret = [0u8; 64];
-    rand::rng().fill_bytes(&mut secret);
-    let encoded = URL_SAFE_NO_PAD.encode(secret);
-    write_private_file(&path, encoded.as_bytes())?;
-    tracing::info!(path = %path.display(), "generated a new JWT secret");
-    Ok(encoded.into_bytes())
-}
-
-pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
+    crate::keys::load_or_create(configured, data_dir, SECRET_FILE, "JWT_SECRET")
 }
 
 /// A new refresh token: 256 random bits, base64url.
@@ -154,20 +123,6 @@ mod tests {
         let body = URL_SAFE_NO_PAD
             .encode(r#"{"sub":"u1","iat":0,"exp":99999999999,"jti":"x","iss":"naloxone-tracker","roles":["admin"]}"#);
         assert!(service.verify_access(&format!("{header}.{body}.")).is_err());
-    }
-
-    #[test]
-    fn generated_secret_is_kept_private_and_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = load_or_create_secret(None, dir.path()).unwrap();
-        assert_eq!(first, load_or_create_secret(None, dir.path()).unwrap());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(SECRET_FILE)).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert!(load_or_create_secret(Some("short"), dir.path()).is_err());
     }
 
     #[test]

@@ -185,6 +185,21 @@ impl Database {
         work(&mut conn)
     }
 
+    /// [`Database::write`], tried a second time when it lost a race to
+    /// insert the same key (PostgreSQL lets two transactions both find a
+    /// row missing; the second insert fails). The second try sees the
+    /// winner's row and takes the path for an existing one.
+    pub async fn write_retrying_race<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: Fn(&mut DbConnection) -> Result<T, ApiError> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.write(work.clone()).await {
+            Err(error) if error.code() == "already_exists" => self.write(work).await,
+            other => other,
+        }
+    }
+
     /// The same as [`Database::write`], for callers outside the server (command line, tests).
     pub fn write_blocking<T, F>(&self, work: F) -> Result<T, ApiError>
     where

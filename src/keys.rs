@@ -1,0 +1,73 @@
+//! Secrets the server makes for itself on first start and keeps in the
+//! data folder, readable by its owner only; each can instead be given in
+//! the environment (several servers must share them).
+
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+
+/// Secrets are at least as long as the SHA-256 output they key.
+const MIN_SECRET_BYTES: usize = 32;
+
+/// `configured` when given (it came from the variable `variable`),
+/// otherwise the file `file_name` in `data_dir`, made if missing.
+pub fn load_or_create(
+    configured: Option<&str>,
+    data_dir: &Path,
+    file_name: &str,
+    variable: &str,
+) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = configured {
+        anyhow::ensure!(secret.len() >= MIN_SECRET_BYTES, "{variable} must be at least {MIN_SECRET_BYTES} bytes long");
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join(file_name);
+    if path.exists() {
+        let secret = std::fs::read(&path)?;
+        anyhow::ensure!(
+            secret.len() >= MIN_SECRET_BYTES,
+            "{} is too short; delete it to make a new one",
+            path.display()
+        );
+        return Ok(secret);
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut secret = [0u8; 64];
+    rand::rng().fill_bytes(&mut secret);
+    let encoded = URL_SAFE_NO_PAD.encode(secret);
+    write_private_file(&path, encoded.as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a new secret");
+    Ok(encoded.into_bytes())
+}
+
+/// Creates a file only its owner can read; never overwrites one.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secrets_are_kept_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create(None, dir.path(), "s", "S").unwrap();
+        assert_eq!(first, load_or_create(None, dir.path(), "s", "S").unwrap());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("s")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(load_or_create(Some("short"), dir.path(), "s", "S").is_err());
+        assert_eq!(load_or_create(Some(&"k".repeat(32)), dir.path(), "s", "S").unwrap(), b"k".repeat(32));
+    }
+}

@@ -1,0 +1,763 @@
+//! Kit handouts: what a peer records, often offline, at an outreach round,
+//! in a hostel or at a prison gate. Only the where, what and how many are
+//! required; everything about the recipient is optional.
+
+use actix_web::{http::header, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::audit::{self, Action};
+use crate::auth::{Principal, Role};
+use crate::db::{now, truncate_to_micros, DbConnection};
+use crate::error::{responses, ApiError, FieldError};
+use crate::extract::ValidJson;
+use crate::pagination::{ListQuery, Page, PageParams, PageRequest};
+use crate::patch::double_option;
+use crate::records::{self, Submission, VoidRequest};
+use crate::schema::{kit_issues, products, stock_movements};
+use crate::server::AppState;
+use crate::stock::{self, LedgerKind};
+
+crate::text_enum! {
+    pub enum KitSetting {
+        Outreach = "outreach",
+        HubDropIn = "hub_drop_in",
+        HomeVisit = "home_visit",
+        HospitalInReach = "hospital_in_reach",
+        PrisonRelease = "prison_release",
+        Pharmacy = "pharmacy",
+        Event = "event",
+        Other = "other",
+    }
+}
+
+crate::text_enum! {
+    pub enum RecipientType {
+        PersonAtRisk = "person_at_risk",
+        FamilyFriend = "family_friend",
+        ServiceWorker = "service_worker",
+        Unknown = "unknown",
+    }
+}
+
+crate::text_enum! {
+    pub enum Supply {
+        First = "first",
+        Repeat = "repeat",
+    }
+}
+
+crate::text_enum! {
+    pub enum RepeatReason {
+        UsedOnOverdose = "used_on_overdose",
+        Lost = "lost",
+        Stolen = "stolen",
+        Confiscated = "confiscated",
+        Expired = "expired",
+        Damaged = "damaged",
+        Other = "other",
+    }
+}
+
+crate::text_enum! {
+    pub enum AgeBand {
+        Under18 = "under_18",
+        From18To24 = "18_to_24",
+        From25To34 = "25_to_34",
+        From35To44 = "35_to_44",
+        From45To54 = "45_to_54",
+        From55To64 = "55_to_64",
+        From65 = "65_or_over",
+    }
+}
+
+crate::text_enum! {
+    pub enum Gender {
+        Female = "female",
+        Male = "male",
+        NonBinary = "non_binary",
+        Other = "other",
+        NotStated = "not_stated",
+    }
+}
+
+/// How far ahead of the server's clock a phone's clock may run.
+const FUTURE_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
+/// The most kits one record may hold (a tally for a whole outreach round).
+const MAX_KITS: i32 = 500;
+
+/// A handout as stored and shown. The recipient code is kept only as a
+/// keyed hash and never shown.
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = kit_issues, treat_none_as_null = true)]
+pub struct KitIssue {
+    pub id: String,
+    /// The peer who handed the kits out.
+    pub distributor_id: String,
+    pub organisation_id: String,
+    /// When, by the phone's clock.
+    #[serde(with = "crate::time::utc")]
+    #[schema(value_type = DateTime<Utc>)]
+    pub issued_at: NaiveDateTime,
+    pub area_id: String,
+    #[schema(example = "KA1")]
+    pub postcode_district: Option<String>,
+    pub setting: KitSetting,
+    pub product_id: String,
+    pub batch_id: Option<String>,
+    /// Number of kits.
+    pub quantity: i32,
+    pub recipient_type: RecipientType,
+    pub consent_recorded: Option<bool>,
+    pub supply: Option<Supply>,
+    pub repeat_reason: Option<RepeatReason>,
+    pub brief_training_given: Option<bool>,
+    #[serde(skip)]
+    pub recipient_code_hash: Option<String>,
+    pub age_band: Option<AgeBand>,
+    pub gender: Option<Gender>,
+    #[serde(skip)]
+    pub request_fingerprint: String,
+    /// When the server stored it.
+    #[serde(rename = "received_at", with = "crate::time::utc")]
+    #[schema(value_type = DateTime<Utc>)]
+    pub created_at: NaiveDateTime,
+    #[serde(with = "crate::time::utc")]
+    #[schema(value_type = DateTime<Utc>)]
+    pub updated_at: NaiveDateTime,
+    #[serde(with = "crate::time::utc_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub voided_at: Option<NaiveDateTime>,
+    pub void_reason: Option<String>,
+}
+
+/// A handout as a phone submits it. Only `id`, `issued_at`, `area_id`,
+/// `setting`, `product_id` and `quantity` are required.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKitIssue {
+    /// Made by the phone, so that sending the record again is harmless.
+    pub id: Uuid,
+    /// RFC 3339; at most 5 minutes ahead of the server's clock.
+    pub issued_at: DateTime<Utc>,
+    pub area_id: Uuid,
+    /// The outward part of a postcode only (`KA1`, `ZE1`, `CF10`), never a full postcode.
+    #[schema(example = "KA1")]
+    pub postcode_district: Option<String>,
+    pub setting: KitSetting,
+    pub product_id: Uuid,
+    /// Needed when the organisation tracks stock.
+    pub batch_id: Option<Uuid>,
+    #[validate(range(min = 1, max = 500))]
+    #[schema(minimum = 1, maximum = 500)]
+    pub quantity: i32,
+    /// Defaults to `unknown`.
+    pub recipient_type: Option<RecipientType>,
+    /// Needed (true) for a family or friend.
+    pub consent_recorded: Option<bool>,
+    pub supply: Option<Supply>,
+    /// Needed for a repeat supply, refused otherwise.
+    pub repeat_reason: Option<RepeatReason>,
+    pub brief_training_given: Option<bool>,
+    /// A pseudonymous code (e.g. three letters of a surname and four
+    /// birth-date digits). Stored only as a keyed hash.
+    #[validate(length(min = 2, max = 32))]
+    #[schema(write_only, example = "SMI0412")]
+    pub recipient_code: Option<String>,
+    pub age_band: Option<AgeBand>,
+    pub gender: Option<Gender>,
+}
+
+/// Corrections; absent fields stay as they are, `null` clears.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KitIssuePatch {
+    pub issued_at: Option<DateTime<Utc>>,
+    pub area_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub postcode_district: Option<Option<String>>,
+    pub setting: Option<KitSetting>,
+    pub product_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub batch_id: Option<Option<Uuid>>,
+    #[validate(range(min = 1, max = 500))]
+    pub quantity: Option<i32>,
+    pub recipient_type: Option<RecipientType>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub consent_recorded: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Supply>)]
+    pub supply: Option<Option<Supply>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<RepeatReason>)]
+    pub repeat_reason: Option<Option<RepeatReason>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub brief_training_given: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<AgeBand>)]
+    pub age_band: Option<Option<AgeBand>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Gender>)]
+    pub gender: Option<Option<Gender>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct KitIssueFilter {
+    /// Issued on or after this date (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    /// Issued on or before this date (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    pub distributor_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub area_id: Option<Uuid>,
+    pub setting: Option<KitSetting>,
+    pub recipient_type: Option<RecipientType>,
+    pub supply: Option<Supply>,
+    /// true: only voided; false: only standing; absent: both.
+    pub voided: Option<bool>,
+}
+
+/// The rules between fields, on a handout as it would be stored.
+fn rule_errors(issue: &KitIssue) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    // With an unknown recipient, no consent or repeat rule applies.
+    if issue.recipient_type == RecipientType::FamilyFriend && issue.consent_recorded != Some(true) {
+        errors.push(FieldError::new(
+            "consent_recorded",
+            "required",
+            "record consent for a kit given to a family member or friend",
+        ));
+    }
+    let repeat = issue.supply == Some(Supply::Repeat);
+    if repeat && issue.repeat_reason.is_none() && issue.recipient_type != RecipientType::Unknown {
+        errors.push(FieldError::new("repeat_reason", "required", "give the reason for a repeat supply"));
+    }
+    if !repeat && issue.repeat_reason.is_some() {
+        errors.push(FieldError::new("repeat_reason", "not_allowed", "a reason is only for a repeat supply"));
+    }
+    if let Some(district) = &issue.postcode_district {
+        if let Err(error) = check_postcode_district(district) {
+            errors.push(error);
+        }
+    }
+    let latest = now() + FUTURE_TOLERANCE;
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    if issue.issued_at > latest {
+        errors.push(FieldError::new("issued_at", "in_future", "is more than 5 minutes ahead of the server's clock"));
+    } else if issue.issued_at < earliest {
+        errors.push(FieldError::new("issued_at", "too_old", "is before 2000"));
+    }
+    if !(1..=MAX_KITS).contains(&issue.quantity) {
+        errors.push(FieldError::new("quantity", "range", "must be 1 to 500 kits"));
+    }
+    errors
+}
+
+/// A UK postcode district: one or two letters, a digit, then an optional letter or digit.
+fn check_postcode_district(text: &str) -> Result<(), FieldError> {
+    let field = |code: &str, message: &str| FieldError::new("postcode_district", code, message);
+    if text.trim().contains(' ') {
+        return Err(field("full_postcode", "give only the district, the part before the space (e.g. KA1)"));
+    }
+    let b = text.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let rest = &b[letters.min(b.len())..];
+    let valid = (1..=2).contains(&letters)
+        && !rest.is_empty()
+        && rest.len() <= 2
+        && rest[0].is_ascii_digit()
+        && rest[1..].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+    if valid {
+        Ok(())
+    } else {
+        Err(field("format", "must be a postcode district such as KA1, ZE1 or CF10"))
+    }
+}
+
+fn normalise_district(text: &str) -> String {
+    text.trim().to_ascii_uppercase()
+}
+
+/// The keyed hash a recipient code is stored as: enough to tell one
+/// recipient from another, useless without the server's key.
+pub fn hash_recipient_code(key: &[u8], code: &str) -> Result<String, ApiError> {
+    let normalised: String = code.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).map_err(ApiError::internal)?;
+    mac.update(normalised.as_bytes());
+    Ok(mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whose handouts a caller sees.
+enum Scope {
+    All,
+    Organisation(String),
+    Distributor(String),
+}
+
+fn scope_of(principal: &Principal) -> Result<Scope, ApiError> {
+    if principal.is_admin() {
+        return Ok(Scope::All);
+    }
+    match (&principal.organisation_id, principal.has(Role::Coordinator), principal.has(Role::Peer)) {
+        (Some(organisation), true, _) => Ok(Scope::Organisation(organisation.clone())),
+        (_, _, true) => Ok(Scope::Distributor(principal.user_id.clone())),
+        _ => Err(ApiError::forbidden("handouts are seen by peers, coordinators and admins")),
+    }
+}
+
+fn in_scope(scope: &Scope, issue: &KitIssue) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Organisation(organisation) => &issue.organisation_id == organisation,
+        Scope::Distributor(me) => &issue.distributor_id == me,
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<KitIssue>, ApiError> {
+    Ok(kit_issues::table.find(id).select(KitIssue::as_select()).first(conn).optional()?)
+}
+
+fn certificate_required() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "certificate_required",
+        "handing out kits needs a valid peer_supplier or peer_trainer certificate at the time of the handout",
+    )
+}
+
+/// What only the database can tell: the references exist and fit, the
+/// distributor was certified at the time, and the stock is there.
+fn check_and_take_stock(conn: &mut DbConnection, issue: &KitIssue) -> Result<(), ApiError> {
+    if !crate::certificates::may_supply(conn, &issue.distributor_id, issue.issued_at)? {
+        return Err(certificate_required());
+    }
+    if crate::areas::find(conn, &issue.area_id)?.is_none() {
+        return Err(ApiError::invalid_field("area_id", "not_found", "no such area"));
+    }
+    let product = products::table.find(&issue.product_id).select(products::id).first::<String>(conn).optional()?;
+    if product.is_none() {
+        return Err(ApiError::invalid_field("product_id", "not_found", "no such product"));
+    }
+    let organisation = crate::organisations::find(conn, &issue.organisation_id)?
+        .ok_or_else(|| ApiError::invalid_field("organisation_id", "not_found", "no such organisation"))?;
+    let Some(batch_id) = &issue.batch_id else {
+        if organisation.tracks_stock {
+            return Err(ApiError::invalid_field(
+                "batch_id",
+                "required",
+                "this organisation tracks stock: say which batch",
+            ));
+        }
+        return Ok(());
+    };
+    let batch = stock::find_batch(conn, batch_id)?
+        .filter(|b| b.organisation_id == issue.organisation_id)
+        .ok_or_else(|| ApiError::invalid_field("batch_id", "not_found", "no such batch in this organisation"))?;
+    if batch.product_id != issue.product_id {
+        return Err(ApiError::invalid_field("batch_id", "product_mismatch", "the batch is of another product"));
+    }
+    if batch.expires_on < issue.issued_at.date() {
+        return Err(ApiError::invalid_field(
+            "batch_id",
+            "batch_expired",
+            "the batch had expired when the kits were handed out",
+        ));
+    }
+    if batch.recalled_at.is_some_and(|recalled| recalled <= issue.issued_at) {
+        return Err(ApiError::invalid_field("batch_id", "batch_recalled", "the batch had been recalled"));
+    }
+    if organisation.tracks_stock {
+        stock::issue_from_allocation(conn, batch_id, &issue.distributor_id, issue.quantity, &issue.id)?;
+    }
+    Ok(())
+}
+
+/// Puts back whatever stock a handout took (nothing, if its organisation
+/// did not track stock when it was recorded).
+fn reverse_stock(conn: &mut DbConnection, issue: &KitIssue, recorded_by: &str) -> Result<(), ApiError> {
+    let entries: Vec<(LedgerKind, String, Option<String>, i32)> = stock_movements::table
+        .filter(stock_movements::kit_issue_id.eq(&issue.id))
+        .select((stock_movements::kind, stock_movements::batch_id, stock_movements::user_id, stock_movements::quantity))
+        .load(conn)?;
+    let mut net: Vec<(String, String, i32)> = Vec::new();
+    for (kind, batch, user, quantity) in entries {
+        let Some(user) = user else { continue };
+        let signed = if kind == LedgerKind::Issue { quantity } else { -quantity };
+        match net.iter_mut().find(|(b, u, _)| *b == batch && *u == user) {
+            Some(entry) => entry.2 += signed,
+            None => net.push((batch, user, signed)),
+        }
+    }
+    for (batch, user, quantity) in net.into_iter().filter(|(_, _, q)| *q > 0) {
+        stock::reverse_issue(conn, &batch, &user, quantity, &issue.id, recorded_by)?;
+    }
+    Ok(())
+}
+
+/// Records a handout, or recognises a resubmission of one.
+pub fn submit(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    key: &[u8],
+    new: NewKitIssue,
+) -> Result<Submission<KitIssue>, ApiError> {
+    let id = new.id.to_string();
+    let code_hash = new.recipient_code.as_deref().map(|code| hash_recipient_code(key, code)).transpose()?;
+    // The fingerprint never sees the code as typed: only its keyed hash.
+    let fingerprint =
+        records::fingerprint(&principal.user_id, &NewKitIssue { recipient_code: code_hash.clone(), ..new.clone() })?;
+    if let Some(existing) = find(conn, &id)? {
+        if existing.request_fingerprint != fingerprint {
+            return Err(records::id_conflict(&format!("/api/v1/kit-issues/{id}")));
+        }
+        return Ok(Submission::Duplicate(existing));
+    }
+    let organisation_id = principal.organisation_id.clone().ok_or_else(certificate_required)?;
+    let at = now();
+    let issue = KitIssue {
+        id: id.clone(),
+        distributor_id: principal.user_id.clone(),
+        organisation_id,
+        issued_at: truncate_to_micros(new.issued_at.naive_utc()),
+        area_id: new.area_id.to_string(),
+        postcode_district: new.postcode_district.as_deref().map(normalise_district),
+        setting: new.setting,
+        product_id: new.product_id.to_string(),
+        batch_id: new.batch_id.map(|b| b.to_string()),
+        quantity: new.quantity,
+        recipient_type: new.recipient_type.unwrap_or(RecipientType::Unknown),
+        consent_recorded: new.consent_recorded,
+        supply: new.supply,
+        repeat_reason: new.repeat_reason,
+        brief_training_given: new.brief_training_given,
+        recipient_code_hash: code_hash,
+        age_band: new.age_band,
+        gender: new.gender,
+        request_fingerprint: fingerprint,
+        created_at: at,
+        updated_at: at,
+        voided_at: None,
+        void_reason: None,
+    };
+    let errors = rule_errors(&issue);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    diesel::insert_into(kit_issues::table).values(&issue).execute(conn)?;
+    check_and_take_stock(conn, &issue)?;
+    audit::record(conn, &principal.actor(), Action::Create, "kit_issue", &id, None, &issue)?;
+    Ok(Submission::Created(issue))
+}
+
+/// The author may change a handout for 7 days; a coordinator of its organisation or an admin at any time.
+fn correctable(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<KitIssue, ApiError> {
+    let scope = scope_of(principal)?;
+    let issue = find(conn, id)?.filter(|i| in_scope(&scope, i)).ok_or_else(|| ApiError::not_found("kit issue"))?;
+    let coordinator =
+        principal.has(Role::Coordinator) && principal.organisation_id.as_deref() == Some(&issue.organisation_id);
+    let author = issue.distributor_id == principal.user_id && records::within_author_window(issue.created_at, now());
+    if !(principal.is_admin() || coordinator || author) {
+        return Err(ApiError::forbidden("the peer may change a handout for 7 days; after that, a coordinator"));
+    }
+    Ok(issue)
+}
+
+fn correct(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &str,
+    patch: KitIssuePatch,
+) -> Result<KitIssue, ApiError> {
+    let before = correctable(conn, principal, id)?;
+    if before.voided_at.is_some() {
+        return Err(records::already_voided());
+    }
+    let mut after = before.clone();
+    if let Some(at) = patch.issued_at {
+        after.issued_at = truncate_to_micros(at.naive_utc());
+    }
+    if let Some(area) = patch.area_id {
+        after.area_id = area.to_string();
+    }
+    if let Some(district) = patch.postcode_district {
+        after.postcode_district = district.as_deref().map(normalise_district);
+    }
+    if let Some(setting) = patch.setting {
+        after.setting = setting;
+    }
+    if let Some(product) = patch.product_id {
+        after.product_id = product.to_string();
+    }
+    if let Some(batch) = patch.batch_id {
+        after.batch_id = batch.map(|b| b.to_string());
+    }
+    if let Some(quantity) = patch.quantity {
+        after.quantity = quantity;
+    }
+    if let Some(recipient) = patch.recipient_type {
+        after.recipient_type = recipient;
+    }
+    if let Some(consent) = patch.consent_recorded {
+        after.consent_recorded = consent;
+    }
+    if let Some(supply) = patch.supply {
+        after.supply = supply;
+    }
+    if let Some(reason) = patch.repeat_reason {
+        after.repeat_reason = reason;
+    }
+    if let Some(training) = patch.brief_training_given {
+        after.brief_training_given = training;
+    }
+    if let Some(band) = patch.age_band {
+        after.age_band = band;
+    }
+    if let Some(gender) = patch.gender {
+        after.gender = gender;
+    }
+    let errors = rule_errors(&after);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    after.updated_at = now();
+    reverse_stock(conn, &before, &principal.user_id)?;
+    check_and_take_stock(conn, &after)?;
+    diesel::update(kit_issues::table.find(id)).set(&after).execute(conn)?;
+    audit::record(conn, &principal.actor(), Action::Update, "kit_issue", id, Some(&before), &after)?;
+    Ok(after)
+}
+
+fn void(conn: &mut DbConnection, principal: &Principal, id: &str, reason: &str) -> Result<KitIssue, ApiError> {
+    let before = correctable(conn, principal, id)?;
+    if before.voided_at.is_some() {
+        return Ok(before);
+    }
+    let at = now();
+    let after =
+        KitIssue { voided_at: Some(at), void_reason: Some(reason.trim().to_owned()), updated_at: at, ..before.clone() };
+    reverse_stock(conn, &before, &principal.user_id)?;
+    diesel::update(kit_issues::table.find(id)).set(&after).execute(conn)?;
+    audit::record(conn, &principal.actor(), Action::Void, "kit_issue", id, Some(&before), &after)?;
+    Ok(after)
+}
+
+fn list_in_scope(
+    conn: &mut DbConnection,
+    scope: Scope,
+    filter: KitIssueFilter,
+    page: &PageRequest,
+) -> Result<Page<KitIssue>, ApiError> {
+    let mut query =
+        kit_issues::table.select(KitIssue::as_select()).order(kit_issues::id.asc()).limit(page.limit + 1).into_boxed();
+    match scope {
+        Scope::All => {}
+        Scope::Organisation(organisation) => query = query.filter(kit_issues::organisation_id.eq(organisation)),
+        Scope::Distributor(me) => query = query.filter(kit_issues::distributor_id.eq(me)),
+    }
+    if let Some(from) = filter.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        query = query.filter(kit_issues::issued_at.ge(from));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        query = query.filter(kit_issues::issued_at.lt(to));
+    }
+    if let Some(distributor) = filter.distributor_id {
+        query = query.filter(kit_issues::distributor_id.eq(distributor.to_string()));
+    }
+    if let Some(organisation) = filter.organisation_id {
+        query = query.filter(kit_issues::organisation_id.eq(organisation.to_string()));
+    }
+    if let Some(area) = filter.area_id {
+        query = query.filter(kit_issues::area_id.eq(area.to_string()));
+    }
+    if let Some(setting) = filter.setting {
+        query = query.filter(kit_issues::setting.eq(setting));
+    }
+    if let Some(recipient) = filter.recipient_type {
+        query = query.filter(kit_issues::recipient_type.eq(recipient));
+    }
+    if let Some(supply) = filter.supply {
+        query = query.filter(kit_issues::supply.eq(supply));
+    }
+    match filter.voided {
+        Some(true) => query = query.filter(kit_issues::voided_at.is_not_null()),
+        Some(false) => query = query.filter(kit_issues::voided_at.is_null()),
+        None => {}
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(kit_issues::id.gt(after.clone()));
+    }
+    Ok(Page::from_rows(query.load(conn)?, page, |i: &KitIssue| &i.id))
+}
+
+/// Records a handout. The same id with the same body again answers 200
+/// with the stored record; with another body, 409.
+#[utoipa::path(
+    post, path = "/api/v1/kit-issues", tag = "kit issues",
+    request_body = NewKitIssue,
+    responses(
+        (status = 201, description = "Recorded", body = KitIssue, headers(("Location" = String, description = "The record's URL"))),
+        (status = 200, description = "Already recorded: the stored record", body = KitIssue),
+        (status = 403, response = responses::Forbidden),
+        (status = 409, response = responses::Conflict),
+        responses::BodyErrors,
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: ValidJson<NewKitIssue>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner();
+    let key = state.recipient_code_key.clone();
+    let outcome = state.db.write_retrying_race(move |conn| submit(conn, &principal, &key, new.clone())).await?;
+    Ok(match outcome {
+        Submission::Created(issue) => HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/kit-issues/{}", issue.id)))
+            .json(issue),
+        Submission::Duplicate(issue) => HttpResponse::Ok().json(issue),
+    })
+}
+
+/// Lists handouts: a peer their own, a coordinator their organisation's, an admin all.
+#[utoipa::path(
+    get, path = "/api/v1/kit-issues", tag = "kit issues",
+    params(KitIssueFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of handouts, oldest record first", body = Page<KitIssue>),
+        (status = 400, response = responses::BadRequest),
+        (status = 403, response = responses::Forbidden),
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ListQuery<KitIssueFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = scope_of(&principal)?;
+    let ListQuery { filter, page } = query;
+    let result = state.db.run(move |conn| list_in_scope(conn, scope, filter, &page)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// Reads a handout (voided ones too).
+#[utoipa::path(
+    get, path = "/api/v1/kit-issues/{id}", tag = "kit issues",
+    params(("id" = Uuid, Path, description = "Kit issue id")),
+    responses(
+        (status = 200, description = "The handout", body = KitIssue),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = scope_of(&principal)?;
+    let id = id.into_inner().to_string();
+    let issue = state
+        .db
+        .run(move |conn| {
+            find(conn, &id)?.filter(|i| in_scope(&scope, i)).ok_or_else(|| ApiError::not_found("kit issue"))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(issue))
+}
+
+/// Corrects a handout; its stock moves with it.
+#[utoipa::path(
+    patch, path = "/api/v1/kit-issues/{id}", tag = "kit issues",
+    params(("id" = Uuid, Path, description = "Kit issue id")),
+    request_body = KitIssuePatch,
+    responses(
+        (status = 200, description = "The corrected handout", body = KitIssue),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        responses::BodyErrors,
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: ValidJson<KitIssuePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner().to_string();
+    let patch = body.into_inner();
+    let issue = state.db.write(move |conn| correct(conn, &principal, &id, patch)).await?;
+    Ok(HttpResponse::Ok().json(issue))
+}
+
+/// Voids a handout: it stays readable, stops counting, and its kits go back to the peer. Voiding again changes nothing.
+#[utoipa::path(
+    post, path = "/api/v1/kit-issues/{id}/void", tag = "kit issues",
+    params(("id" = Uuid, Path, description = "Kit issue id")),
+    request_body = VoidRequest,
+    responses(
+        (status = 200, description = "The voided handout", body = KitIssue),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        responses::BodyErrors,
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn void_handler(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: ValidJson<VoidRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner().to_string();
+    let reason = body.into_inner().reason;
+    let issue = state.db.write(move |conn| void(conn, &principal, &id, &reason)).await?;
+    Ok(HttpResponse::Ok().json(issue))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postcode_districts_are_outward_codes_only() {
+        for good in ["KA1", "ZE1", "CF10", "M1", "EC1A", "W1J"] {
+            assert!(check_postcode_district(good).is_ok(), "{good}");
+        }
+        for bad in ["KA", "1KA", "KA1 1AA", "KAB1", "CF100", "", "ka1"] {
+            assert!(check_postcode_district(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_postcode_district("KA1 1AA").unwrap_err().code, "full_postcode");
+    }
+
+    #[test]
+    fn recipient_codes_hash_the_same_however_typed_and_differ_by_key() {
+        let a = hash_recipient_code(b"k1", "smi 0412").unwrap();
+        assert_eq!(a, hash_recipient_code(b"k1", "SMI0412").unwrap());
+        assert_ne!(a, hash_recipient_code(b"k2", "SMI0412").unwrap());
+        assert!(!a.contains("SMI"));
+    }
+}
