@@ -339,9 +339,10 @@ fn certificate_required() -> ApiError {
     )
 }
 
-/// What only the database can tell: the references exist and fit, the
-/// distributor was certified at the time, and the stock is there.
-fn check_and_take_stock(conn: &mut DbConnection, issue: &KitIssue) -> Result<(), ApiError> {
+/// What only the database can tell: the references exist and fit, and
+/// the distributor was certified at the time. True when the handout must
+/// draw on the distributor's stock (its organisation tracks stock).
+fn check_references(conn: &mut DbConnection, issue: &KitIssue) -> Result<bool, ApiError> {
     if !crate::certificates::may_supply(conn, &issue.distributor_id, issue.issued_at)? {
         return Err(certificate_required());
     }
@@ -362,7 +363,7 @@ fn check_and_take_stock(conn: &mut DbConnection, issue: &KitIssue) -> Result<(),
                 "this organisation tracks stock: say which batch",
             ));
         }
-        return Ok(());
+        return Ok(false);
     };
     let batch = stock::find_batch(conn, batch_id)?
         .filter(|b| b.organisation_id == issue.organisation_id)
@@ -380,10 +381,17 @@ fn check_and_take_stock(conn: &mut DbConnection, issue: &KitIssue) -> Result<(),
     if batch.recalled_at.is_some_and(|recalled| recalled <= issue.issued_at) {
         return Err(ApiError::invalid_field("batch_id", "batch_recalled", "the batch had been recalled"));
     }
-    if organisation.tracks_stock {
-        stock::issue_from_allocation(conn, batch_id, &issue.distributor_id, issue.quantity, &issue.id)?;
+    Ok(organisation.tracks_stock)
+}
+
+/// Takes a stored handout's kits from its distributor's allocation.
+fn take_stock(conn: &mut DbConnection, issue: &KitIssue) -> Result<(), ApiError> {
+    match &issue.batch_id {
+        Some(batch_id) => {
+            stock::issue_from_allocation(conn, batch_id, &issue.distributor_id, issue.quantity, &issue.id)
+        }
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Puts back whatever stock a handout took (nothing, if its organisation
@@ -457,8 +465,11 @@ pub fn submit(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let draws_on_stock = check_references(conn, &issue)?;
     diesel::insert_into(kit_issues::table).values(&issue).execute(conn)?;
-    check_and_take_stock(conn, &issue)?;
+    if draws_on_stock {
+        take_stock(conn, &issue)?;
+    }
     audit::record(conn, &principal.actor(), Action::Create, "kit_issue", &id, None, &issue)?;
     Ok(Submission::Created(issue))
 }
@@ -534,9 +545,12 @@ fn correct(
         return Err(ApiError::validation(errors));
     }
     after.updated_at = now();
+    let draws_on_stock = check_references(conn, &after)?;
     reverse_stock(conn, &before, &principal.user_id)?;
-    check_and_take_stock(conn, &after)?;
     diesel::update(kit_issues::table.find(id)).set(&after).execute(conn)?;
+    if draws_on_stock {
+        take_stock(conn, &after)?;
+    }
     audit::record(conn, &principal.actor(), Action::Update, "kit_issue", id, Some(&before), &after)?;
     Ok(after)
 }

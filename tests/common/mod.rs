@@ -44,6 +44,33 @@ macro_rules! both_backends {
     )+};
 }
 
+/// The id of the seeded Prenoxad product.
+pub const PRENOXAD: &str = "0194f0a0-0000-7000-8000-000000000001";
+/// The id of the seeded Nyxoid product.
+pub const NYXOID: &str = "0194f0a0-0000-7000-8000-000000000002";
+
+/// A hub with a coordinator and a certified peer.
+pub struct Outreach {
+    pub admin: String,
+    pub area: String,
+    pub organisation: String,
+    pub coordinator: String,
+    pub peer_id: String,
+    pub peer: String,
+}
+
+/// The smallest handout a peer can record: a tally with nothing about the recipient.
+pub fn tally(area: &str, quantity: i32) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4(),
+        "issued_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "area_id": area,
+        "setting": "outreach",
+        "product_id": PRENOXAD,
+        "quantity": quantity,
+    })
+}
+
 /// A PostgreSQL database made for one test and dropped after it.
 struct ScratchPostgres {
     server_url: String,
@@ -247,6 +274,28 @@ impl TestApp {
             .create("/api/v1/organisations", admin, json!({"name": name, "kind": "recovery_hub", "area_id": area}))
             .await;
         (area, organisation)
+    }
+
+    /// A hub (tracking stock or not) with a coordinator and a peer certified to supply.
+    pub async fn outreach(&self, tracks_stock: bool) -> Outreach {
+        let admin = self.admin().await;
+        let (area, organisation) = self.hub(&admin, "Kilmarnock Recovery Hub").await;
+        if tracks_stock {
+            let reply = self
+                .patch(&format!("/api/v1/organisations/{organisation}"), &admin, json!({"tracks_stock": true}))
+                .await;
+            assert_eq!(reply.status, StatusCode::OK);
+        }
+        let (_, coordinator) = self.user(&admin, "coord@hub.example", &["coordinator"], &organisation).await;
+        let (peer_id, peer) = self.certified_peer(&admin, "peer@hub.example", &organisation).await;
+        Outreach { admin, area, organisation, coordinator, peer_id, peer }
+    }
+
+    /// A peer of `organisation` holding a peer_supplier certificate from now on.
+    pub async fn certified_peer(&self, admin: &str, email: &str, organisation: &str) -> (String, String) {
+        let (peer_id, peer) = self.user(admin, email, &["peer"], organisation).await;
+        self.create("/api/v1/certificates", admin, json!({"user_id": peer_id, "level": "peer_supplier"})).await;
+        (peer_id, peer)
     }
 
     /// Creates a user with `roles` in `organisation_id` and signs them in.
