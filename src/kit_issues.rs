@@ -12,11 +12,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use std::collections::{HashMap, HashSet};
+
 use crate::audit::{self, Action};
 use crate::auth::{Principal, Role};
+use crate::certificates::Authority;
 use crate::db::{now, truncate_to_micros, DbConnection};
 use crate::error::{responses, ApiError, FieldError};
 use crate::extract::ValidJson;
+use crate::organisations::Organisation;
 use crate::pagination::{ListQuery, Page, PageParams, PageRequest};
 use crate::patch::double_option;
 use crate::records::{self, Submission, VoidRequest};
@@ -339,21 +343,66 @@ fn certificate_required() -> ApiError {
     )
 }
 
+/// What a handout refers to, looked up once per request: a sync batch of
+/// a hundred handouts names the same peer, area and product a hundred times.
+#[derive(Default)]
+pub struct Lookups {
+    authorities: HashMap<String, Authority>,
+    areas: HashSet<String>,
+    products: HashSet<String>,
+    organisations: HashMap<String, Organisation>,
+}
+
+impl Lookups {
+    fn authority(&mut self, conn: &mut DbConnection, user_id: &str) -> Result<&Authority, ApiError> {
+        if !self.authorities.contains_key(user_id) {
+            let authority = Authority::load(conn, user_id)?;
+            self.authorities.insert(user_id.to_owned(), authority);
+        }
+        Ok(&self.authorities[user_id])
+    }
+
+    fn area_exists(&mut self, conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
+        if !self.areas.contains(id) && crate::areas::find(conn, id)?.is_some() {
+            self.areas.insert(id.to_owned());
+        }
+        Ok(self.areas.contains(id))
+    }
+
+    fn product_exists(&mut self, conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
+        if !self.products.contains(id)
+            && products::table.find(id).select(products::id).first::<String>(conn).optional()?.is_some()
+        {
+            self.products.insert(id.to_owned());
+        }
+        Ok(self.products.contains(id))
+    }
+
+    fn organisation(&mut self, conn: &mut DbConnection, id: &str) -> Result<Option<Organisation>, ApiError> {
+        if !self.organisations.contains_key(id) {
+            if let Some(organisation) = crate::organisations::find(conn, id)? {
+                self.organisations.insert(id.to_owned(), organisation);
+            }
+        }
+        Ok(self.organisations.get(id).cloned())
+    }
+}
+
 /// What only the database can tell: the references exist and fit, and
 /// the distributor was certified at the time. True when the handout must
 /// draw on the distributor's stock (its organisation tracks stock).
-fn check_references(conn: &mut DbConnection, issue: &KitIssue) -> Result<bool, ApiError> {
-    if !crate::certificates::may_supply(conn, &issue.distributor_id, issue.issued_at)? {
+fn check_references(conn: &mut DbConnection, lookups: &mut Lookups, issue: &KitIssue) -> Result<bool, ApiError> {
+    if !lookups.authority(conn, &issue.distributor_id)?.may_supply(issue.issued_at) {
         return Err(certificate_required());
     }
-    if crate::areas::find(conn, &issue.area_id)?.is_none() {
+    if !lookups.area_exists(conn, &issue.area_id)? {
         return Err(ApiError::invalid_field("area_id", "not_found", "no such area"));
     }
-    let product = products::table.find(&issue.product_id).select(products::id).first::<String>(conn).optional()?;
-    if product.is_none() {
+    if !lookups.product_exists(conn, &issue.product_id)? {
         return Err(ApiError::invalid_field("product_id", "not_found", "no such product"));
     }
-    let organisation = crate::organisations::find(conn, &issue.organisation_id)?
+    let organisation = lookups
+        .organisation(conn, &issue.organisation_id)?
         .ok_or_else(|| ApiError::invalid_field("organisation_id", "not_found", "no such organisation"))?;
     let Some(batch_id) = &issue.batch_id else {
         if organisation.tracks_stock {
@@ -419,6 +468,7 @@ fn reverse_stock(conn: &mut DbConnection, issue: &KitIssue, recorded_by: &str) -
 /// Records a handout, or recognises a resubmission of one.
 pub fn submit(
     conn: &mut DbConnection,
+    lookups: &mut Lookups,
     principal: &Principal,
     key: &[u8],
     new: NewKitIssue,
@@ -465,7 +515,7 @@ pub fn submit(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let draws_on_stock = check_references(conn, &issue)?;
+    let draws_on_stock = check_references(conn, lookups, &issue)?;
     diesel::insert_into(kit_issues::table).values(&issue).execute(conn)?;
     if draws_on_stock {
         take_stock(conn, &issue)?;
@@ -545,7 +595,7 @@ fn correct(
         return Err(ApiError::validation(errors));
     }
     after.updated_at = now();
-    let draws_on_stock = check_references(conn, &after)?;
+    let draws_on_stock = check_references(conn, &mut Lookups::default(), &after)?;
     reverse_stock(conn, &before, &principal.user_id)?;
     diesel::update(kit_issues::table.find(id)).set(&after).execute(conn)?;
     if draws_on_stock {
@@ -639,7 +689,10 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
     let key = state.recipient_code_key.clone();
-    let outcome = state.db.write_retrying_race(move |conn| submit(conn, &principal, &key, new.clone())).await?;
+    let outcome = state
+        .db
+        .write_retrying_race(move |conn| submit(conn, &mut Lookups::default(), &principal, &key, new.clone()))
+        .await?;
     Ok(match outcome {
         Submission::Created(issue) => HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/kit-issues/{}", issue.id)))

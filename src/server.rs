@@ -199,6 +199,11 @@ impl Application {
         self.address
     }
 
+    /// Stops the server from elsewhere (tests, benchmarks).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await

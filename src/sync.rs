@@ -142,8 +142,10 @@ pub async fn sync(
     let response = state
         .db
         .write(move |conn| {
-            let submit_kit =
-                |c: &mut DbConnection, new: NewKitIssue| crate::kit_issues::submit(c, &principal, &key, new);
+            let lookups = std::cell::RefCell::new(crate::kit_issues::Lookups::default());
+            let submit_kit = |c: &mut DbConnection, new: NewKitIssue| {
+                crate::kit_issues::submit(c, &mut lookups.borrow_mut(), &principal, &key, new)
+            };
             let submit_training = |c: &mut DbConnection, new: NewTraining| crate::trainings::submit(c, &principal, new);
             let kit_issues =
                 request.kit_issues.into_iter().map(|item| judge(conn, item, &submit_kit)).collect::<Result<_, _>>()?;

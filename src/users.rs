@@ -124,9 +124,16 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// One query: every request's caller is looked up with it.
 pub fn find_account(conn: &mut DbConnection, id: &str) -> Result<Option<Account>, ApiError> {
-    let row = users::table.find(id).select(UserRow::as_select()).first(conn).optional()?;
-    with_roles(conn, row.into_iter().collect()).map(|mut accounts| accounts.pop())
+    let rows: Vec<(UserRow, Option<Role>)> = users::table
+        .left_join(user_roles::table)
+        .filter(users::id.eq(id))
+        .select((UserRow::as_select(), user_roles::role.nullable()))
+        .load(conn)?;
+    let mut roles: Vec<Role> = rows.iter().filter_map(|(_, role)| *role).collect();
+    roles.sort();
+    Ok(rows.into_iter().next().map(|(row, _)| Account::from_row(row, roles)))
 }
 
 pub fn find_account_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Account>, ApiError> {

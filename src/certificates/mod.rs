@@ -130,33 +130,48 @@ pub struct CertificateFilter {
     pub expiring_within_days: Option<u16>,
 }
 
-/// Holds `user_id` a certificate of one of `levels` that is valid at `at`?
-fn holds_valid(
-    conn: &mut DbConnection,
-    user_id: &str,
-    levels: &[CertificateLevel],
-    at: NaiveDateTime,
-) -> Result<bool, ApiError> {
-    let found = certificates::table
-        .filter(certificates::user_id.eq(user_id))
-        .filter(certificates::level.eq_any(levels))
-        .filter(certificates::issued_at.le(at))
-        .filter(certificates::expires_at.gt(at))
-        .filter(certificates::revoked_at.is_null().or(certificates::revoked_at.gt(at)))
-        .select(certificates::id)
-        .first::<String>(conn)
-        .optional()?;
-    Ok(found.is_some())
+/// A user's certificates as spans of time, to answer "may this user supply
+/// or certify at T?" for many T with one query.
+pub struct Authority {
+    spans: Vec<(CertificateLevel, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)>,
 }
 
-/// May this user hand out naloxone kits at `at`? Either level authorises supply.
+impl Authority {
+    pub fn load(conn: &mut DbConnection, user_id: &str) -> Result<Self, ApiError> {
+        let spans = certificates::table
+            .filter(certificates::user_id.eq(user_id))
+            .select((certificates::level, certificates::issued_at, certificates::expires_at, certificates::revoked_at))
+            .load(conn)?;
+        Ok(Self { spans })
+    }
+
+    /// Held a certificate of one of `levels` that was valid at `at`: issued
+    /// by then, not yet expired, and not revoked by then.
+    fn holds(&self, levels: &[CertificateLevel], at: NaiveDateTime) -> bool {
+        self.spans.iter().any(|(level, issued, expires, revoked)| {
+            levels.contains(level) && *issued <= at && at < *expires && revoked.is_none_or(|r| at < r)
+        })
+    }
+
+    /// Either level authorises supply.
+    pub fn may_supply(&self, at: NaiveDateTime) -> bool {
+        self.holds(&[CertificateLevel::PeerSupplier, CertificateLevel::PeerTrainer], at)
+    }
+
+    /// Only a peer_trainer certificate authorises certifying others.
+    pub fn may_certify(&self, at: NaiveDateTime) -> bool {
+        self.holds(&[CertificateLevel::PeerTrainer], at)
+    }
+}
+
+/// May this user hand out naloxone kits at `at`?
 pub fn may_supply(conn: &mut DbConnection, user_id: &str, at: NaiveDateTime) -> Result<bool, ApiError> {
-    holds_valid(conn, user_id, &[CertificateLevel::PeerSupplier, CertificateLevel::PeerTrainer], at)
+    Ok(Authority::load(conn, user_id)?.may_supply(at))
 }
 
-/// May this user certify others at `at`? Only a valid peer_trainer certificate does.
+/// May this user certify others at `at`?
 pub fn may_certify(conn: &mut DbConnection, user_id: &str, at: NaiveDateTime) -> Result<bool, ApiError> {
-    holds_valid(conn, user_id, &[CertificateLevel::PeerTrainer], at)
+    Ok(Authority::load(conn, user_id)?.may_certify(at))
 }
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or off a card is hard to get wrong.

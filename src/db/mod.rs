@@ -115,6 +115,10 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub struct Database {
     pool: Pool,
     backend: Backend,
+    /// SQLite takes one writer at a time. Writers queue here rather than
+    /// in SQLite's busy handler, which sleeps and polls instead of waking
+    /// the next writer when the lock is free.
+    write_gate: Option<std::sync::Arc<std::sync::Mutex<()>>>,
 }
 
 impl Database {
@@ -131,7 +135,8 @@ impl Database {
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
             .build(ConnectionManager { target: target.clone() })?;
-        Ok(Self { pool, backend: target.backend })
+        let write_gate = (target.backend == Backend::Sqlite).then(Default::default);
+        Ok(Self { pool, backend: target.backend, write_gate })
     }
 
     pub fn backend(&self) -> Backend {
@@ -173,7 +178,12 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_transaction(conn, work)).await
+        let gate = self.write_gate.clone();
+        self.run(move |conn| {
+            let _turn = gate.as_ref().map(|g| g.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            write_transaction(conn, work)
+        })
+        .await
     }
 
     /// Blocking work outside the server (command line, tests).
@@ -205,6 +215,7 @@ impl Database {
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
     {
+        let _turn = self.write_gate.as_ref().map(|g| g.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         self.run_blocking(|conn| write_transaction(conn, work))
     }
 }

@@ -106,6 +106,7 @@ impl Drop for ScratchPostgres {
 }
 
 pub struct TestApp {
+    server: actix_web::dev::ServerHandle,
     pub base_url: String,
     pub client: reqwest::Client,
     pub db: Database,
@@ -150,6 +151,14 @@ impl Reply {
     }
 }
 
+impl Drop for TestApp {
+    /// Stops the server's workers, so that none is still using the
+    /// database when it is dropped or the process exits.
+    fn drop(&mut self) {
+        drop(self.server.stop(false));
+    }
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<Self> {
         Self::spawn_with(backend, &[]).await
@@ -191,8 +200,10 @@ impl TestApp {
         let state = AppState::new(&settings, db.clone()).expect("state");
         let app = Application::build(&settings, state, listener).expect("app");
         let base_url = format!("http://{}", app.address());
+        let server = app.handle();
         actix_web::rt::spawn(app.run());
         Some(Self {
+            server,
             base_url,
             client: reqwest::Client::builder().build().expect("client"),
             db,
