@@ -11,6 +11,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::ApiError;
 
+mod group_commit;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -115,10 +117,9 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub struct Database {
     pool: Pool,
     backend: Backend,
-    /// SQLite takes one writer at a time. Writers queue here rather than
-    /// in SQLite's busy handler, which sleeps and polls instead of waking
-    /// the next writer when the lock is free.
-    write_gate: Option<std::sync::Arc<std::sync::Mutex<()>>>,
+    /// SQLite's writes go through one writer thread that commits them in
+    /// groups; PostgreSQL's run on any pooled connection.
+    group_commit: Option<std::sync::Arc<group_commit::GroupCommitter>>,
 }
 
 impl Database {
@@ -135,8 +136,11 @@ impl Database {
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
             .build(ConnectionManager { target: target.clone() })?;
-        let write_gate = (target.backend == Backend::Sqlite).then(Default::default);
-        Ok(Self { pool, backend: target.backend, write_gate })
+        let group_commit = match target.backend {
+            Backend::Sqlite => Some(std::sync::Arc::new(group_commit::GroupCommitter::start(pool.clone())?)),
+            Backend::Postgres => None,
+        };
+        Ok(Self { pool, backend: target.backend, group_commit })
     }
 
     pub fn backend(&self) -> Backend {
@@ -178,12 +182,10 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let gate = self.write_gate.clone();
-        self.run(move |conn| {
-            let _turn = gate.as_ref().map(|g| g.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-            write_transaction(conn, work)
-        })
-        .await
+        match &self.group_commit {
+            Some(writer) => writer.write(work).await,
+            None => self.run(move |conn| write_transaction(conn, work)).await,
+        }
     }
 
     /// Blocking work outside the server (command line, tests).
@@ -215,7 +217,6 @@ impl Database {
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
     {
-        let _turn = self.write_gate.as_ref().map(|g| g.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         self.run_blocking(|conn| write_transaction(conn, work))
     }
 }
@@ -223,25 +224,37 @@ impl Database {
 /// Opens a transaction that intends to write. On SQLite it takes the write
 /// lock at BEGIN (BEGIN IMMEDIATE), so two writers queue on the busy
 /// timeout instead of one failing when it upgrades a read lock.
+fn begin_write(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE"),
+        DbConnection::Postgresql(_) => DbConnection::begin_transaction(conn),
+    }
+}
+
+/// Commits (or rolls back) a write; true when it was committed. A failed
+/// rollback leaves the connection broken, and the pool drops it.
+fn end_write(conn: &mut DbConnection, commit: bool) -> bool {
+    let committed = commit
+        && DbConnection::commit_transaction(conn).map_err(|e| tracing::warn!(error = %e, "commit failed")).is_ok();
+    if !committed {
+        if let Err(rollback) = DbConnection::rollback_transaction(conn) {
+            tracing::error!(error = %rollback, "rollback failed");
+        }
+    }
+    committed
+}
+
+/// Runs `work` in one write transaction: all of it is stored or none.
 pub fn write_transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
 {
-    match conn {
-        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
-        DbConnection::Postgresql(_) => DbConnection::begin_transaction(conn)?,
-    }
+    begin_write(conn)?;
     match work(conn) {
-        Ok(value) => {
-            DbConnection::commit_transaction(conn)?;
-            Ok(value)
-        }
+        Ok(value) if end_write(conn, true) => Ok(value),
+        Ok(_) => Err(ApiError::unavailable()),
         Err(error) => {
-            // The work's error is what the caller needs to see; a failed
-            // rollback leaves the connection broken and the pool drops it.
-            if let Err(rollback) = DbConnection::rollback_transaction(conn) {
-                tracing::error!(error = %rollback, "rollback failed");
-            }
+            end_write(conn, false);
             Err(error)
         }
     }
