@@ -2,7 +2,7 @@
 //! in a hostel or at a prison gate. Only the where, what and how many are
 //! required; everything about the recipient is optional.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
@@ -693,12 +693,7 @@ pub async fn create(
         .db
         .write_retrying_race(move |conn| submit(conn, &mut Lookups::default(), &principal, &key, new.clone()))
         .await?;
-    Ok(match outcome {
-        Submission::Created(issue) => HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/kit-issues/{}", issue.id)))
-            .json(issue),
-        Submission::Duplicate(issue) => HttpResponse::Ok().json(issue),
-    })
+    Ok(outcome.into_response("/api/v1/kit-issues", |record| &record.id))
 }
 
 /// Lists handouts: a peer their own, a coordinator their organisation's, an admin all.

@@ -22,6 +22,18 @@ pub enum Submission<T> {
     Duplicate(T),
 }
 
+impl<T: Serialize> Submission<T> {
+    /// 201 with the new record's URL under `collection`, or 200 for a resubmission.
+    pub fn into_response(self, collection: &str, id_of: impl Fn(&T) -> &str) -> actix_web::HttpResponse {
+        match self {
+            Submission::Created(record) => actix_web::HttpResponse::Created()
+                .insert_header((actix_web::http::header::LOCATION, format!("{collection}/{}", id_of(&record))))
+                .json(record),
+            Submission::Duplicate(record) => actix_web::HttpResponse::Ok().json(record),
+        }
+    }
+}
+
 /// A fingerprint of what was submitted, to tell a retry (same body) from a
 /// different record that reuses an id. Includes who submitted it.
 pub fn fingerprint<T: Serialize>(submitter_id: &str, body: &T) -> Result<String, ApiError> {

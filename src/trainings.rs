@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -491,12 +491,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
     let outcome = state.db.write_retrying_race(move |conn| submit(conn, &principal, new.clone())).await?;
-    Ok(match outcome {
-        Submission::Created(training) => HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/trainings/{}", training.id)))
-            .json(training),
-        Submission::Duplicate(training) => HttpResponse::Ok().json(training),
-    })
+    Ok(outcome.into_response("/api/v1/trainings", |record| &record.id))
 }
 
 /// Lists sessions: a trainer their own, a coordinator their organisation's, an admin all.
