@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::error::ApiError;
+use crate::auth::{Principal, Role};
+use crate::error::{ApiError, FieldError};
 use crate::validation::plain_text;
 
 /// How long the author of a record may correct or void it; coordinators may at any time.
@@ -58,6 +59,87 @@ pub fn within_author_window(created_at: NaiveDateTime, now: NaiveDateTime) -> bo
     now - created_at <= AUTHOR_CORRECTION_WINDOW
 }
 
+/// How far ahead of the server's clock a phone's clock may run.
+pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+
+/// When something happened, by the phone's clock: not more than 5 minutes
+/// ahead of the server's, and not before 2000.
+pub fn check_event_time(field: &str, at: NaiveDateTime) -> Option<FieldError> {
+    let earliest = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    if at > crate::db::now() + FUTURE_TOLERANCE {
+        Some(FieldError::new(field, "in_future", "is more than 5 minutes ahead of the server's clock"))
+    } else if at < earliest {
+        Some(FieldError::new(field, "too_old", "is before 2000"))
+    } else {
+        None
+    }
+}
+
+/// A UK postcode district (the outward code: one or two letters, a digit,
+/// then an optional letter or digit), never a full postcode.
+pub fn check_postcode_district(text: &str) -> Option<FieldError> {
+    let field = |code: &str, message: &str| Some(FieldError::new("postcode_district", code, message));
+    if text.trim().contains(' ') {
+        return field("full_postcode", "give only the district, the part before the space (e.g. KA1)");
+    }
+    let b = text.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let rest = &b[letters.min(b.len())..];
+    let valid = (1..=2).contains(&letters)
+        && !rest.is_empty()
+        && rest.len() <= 2
+        && rest[0].is_ascii_digit()
+        && rest[1..].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+    if valid {
+        None
+    } else {
+        field("format", "must be a postcode district such as KA1, ZE1 or CF10")
+    }
+}
+
+/// Districts are stored in capitals, however typed.
+pub fn normalise_district(text: &str) -> String {
+    text.trim().to_ascii_uppercase()
+}
+
+/// Whose field records (handouts, reversal reports) a caller sees: a peer
+/// their own, a coordinator their organisation's, an admin all.
+pub enum PeerScope {
+    All,
+    Organisation(String),
+    Own(String),
+}
+
+impl PeerScope {
+    /// `what` names the records in the 403 for anyone else.
+    pub fn of(principal: &Principal, what: &str) -> Result<Self, ApiError> {
+        if principal.is_admin() {
+            return Ok(Self::All);
+        }
+        match (&principal.organisation_id, principal.has(Role::Coordinator), principal.has(Role::Peer)) {
+            (Some(organisation), true, _) => Ok(Self::Organisation(organisation.clone())),
+            (_, _, true) => Ok(Self::Own(principal.user_id.clone())),
+            _ => Err(ApiError::forbidden(format!("{what} are seen by peers, coordinators and admins"))),
+        }
+    }
+
+    pub fn covers(&self, author_id: &str, organisation_id: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Organisation(organisation) => organisation == organisation_id,
+            Self::Own(me) => me == author_id,
+        }
+    }
+}
+
+/// An admin, a coordinator of the record's organisation, or its author
+/// within the window may change a record.
+pub fn may_correct(principal: &Principal, author_id: &str, organisation_id: &str, created_at: NaiveDateTime) -> bool {
+    let coordinator = principal.has(Role::Coordinator) && principal.organisation_id.as_deref() == Some(organisation_id);
+    let author = author_id == principal.user_id && within_author_window(created_at, crate::db::now());
+    principal.is_admin() || coordinator || author
+}
+
 /// Why a record is voided. Voided records stay readable and stop counting.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +164,17 @@ mod tests {
         assert_eq!(a, fingerprint("u1", &serde_json::json!({"k": 1})).unwrap());
         assert_ne!(a, fingerprint("u1", &serde_json::json!({"k": 2})).unwrap());
         assert_ne!(a, fingerprint("u2", &serde_json::json!({"k": 1})).unwrap());
+    }
+
+    #[test]
+    fn postcode_districts_are_outward_codes_only() {
+        for good in ["KA1", "ZE1", "CF10", "M1", "EC1A", "W1J"] {
+            assert!(check_postcode_district(good).is_none(), "{good}");
+        }
+        for bad in ["KA", "1KA", "KA1 1AA", "KAB1", "CF100", "", "ka1"] {
+            assert!(check_postcode_district(bad).is_some(), "{bad}");
+        }
+        assert_eq!(check_postcode_district("KA1 1AA").unwrap().code, "full_postcode");
     }
 
     #[test]
