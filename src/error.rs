@@ -130,6 +130,14 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
     }
 
+    /// The same error about a nested part of a body: its field names gain `prefix.`.
+    pub fn within(mut self, prefix: &str) -> Self {
+        for error in &mut self.errors {
+            error.field = if error.field.is_empty() { prefix.to_owned() } else { format!("{prefix}.{}", error.field) };
+        }
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }

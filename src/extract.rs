@@ -58,18 +58,22 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 /// Decodes JSON, telling a syntax error (400) from a body of the wrong shape (422).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(decode_error)
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        // serde_json calls some type mismatches (`true` for an enum) syntax errors.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        decode_error(error, well_formed)
+    })
 }
 
 /// Decodes one item of a JSON body already parsed (a record in a sync batch).
 pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(decode_error)
+    serde_path_to_error::deserialize(value).map_err(|error| decode_error(error, true))
 }
 
-fn decode_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn decode_error(error: serde_path_to_error::Error<serde_json::Error>, well_formed: bool) -> ApiError {
     let path = error.path().to_string();
     let inner = error.into_inner();
-    if inner.is_data() {
+    if inner.is_data() || well_formed {
         let (code, field) = classify_data_error(&inner.to_string(), &path);
         ApiError::validation(vec![FieldError::new(field, code, strip_position(&inner.to_string()))])
     } else {
@@ -137,5 +141,7 @@ mod tests {
         assert_eq!((error.errors[0].field.as_str(), error.errors[0].code.as_str()), ("count", "required"));
         let error = decode_json::<Body>(br#"{"name": "a", "count": -1}"#).unwrap_err().problem();
         assert_eq!(error.status, 422);
+        let error = decode_json::<Body>(br#"{"name": true, "count": 1}"#).unwrap_err().problem();
+        assert_eq!((error.status, error.errors[0].field.as_str()), (422, "name"));
     }
 }

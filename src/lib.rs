@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod patch;
 pub mod products;
 pub mod records;
+pub mod reversals;
 pub mod schema;
 pub mod server;
 pub mod stock;

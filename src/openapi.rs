@@ -5,7 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{responses, FieldError, Problem};
-use crate::{areas, auth, certificates, health, kit_issues, organisations, products, stock, sync, trainings, users};
+use crate::{
+    areas, auth, certificates, health, kit_issues, organisations, products, reversals, stock, sync, trainings, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,6 +69,11 @@ last 15 minutes by default; refresh tokens are single use.",
         kit_issues::get,
         kit_issues::update,
         kit_issues::void_handler,
+        reversals::list,
+        reversals::create,
+        reversals::get,
+        reversals::update,
+        reversals::void_handler,
         sync::sync,
         sync::reference,
     ),
@@ -97,6 +104,7 @@ last 15 minutes by default; refresh tokens are single use.",
         (name = "certificates", description = "Peers' authority to supply and to certify, verifiable by anyone with the code"),
         (name = "stock", description = "Batches received, kits allocated to peers, write-offs"),
         (name = "kit issues", description = "Kits handed out"),
+        (name = "reversals", description = "Overdose reversal reports"),
         (name = "sync", description = "Offline phones: send a queue, fetch what to cache"),
         (name = "operations", description = "Health checks and metrics"),
     )

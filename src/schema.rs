@@ -193,6 +193,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reversals (id) {
+        id -> Text,
+        reporter_id -> Text,
+        organisation_id -> Text,
+        occurred_at -> Timestamp,
+        area_id -> Text,
+        postcode_district -> Nullable<Text>,
+        place -> Text,
+        administered_by -> Text,
+        product_id -> Text,
+        doses -> Integer,
+        emergency_services_called -> Text,
+        ambulance_attended -> Text,
+        rescue_breaths_or_cpr -> Text,
+        outcome -> Text,
+        age_band -> Nullable<Text>,
+        gender -> Nullable<Text>,
+        kit_issue_id -> Nullable<Text>,
+        replacement_kit_issue_id -> Nullable<Text>,
+        request_fingerprint -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(organisations -> areas (area_id));
 diesel::joinable!(stock_allocations -> batches (batch_id));
 diesel::joinable!(batches -> products (product_id));
@@ -217,4 +245,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_allocations,
     stock_movements,
     kit_issues,
+    reversals,
 );

@@ -21,7 +21,7 @@ use crate::extract::{path_config, query_config, BodyLimit};
 use crate::middleware::{problem_fallback, request_context};
 use crate::openapi::ApiDoc;
 use crate::throttle::Throttle;
-use crate::{areas, auth, health, kit_issues, organisations, products, stock, sync, trainings, users};
+use crate::{areas, auth, health, kit_issues, organisations, products, reversals, stock, sync, trainings, users};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -125,6 +125,15 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(kit_issues::update)),
         )
         .service(web::resource("/kit-issues/{id}/void").route(web::post().to(kit_issues::void_handler)))
+        .service(
+            web::resource("/reversals").route(web::get().to(reversals::list)).route(web::post().to(reversals::create)),
+        )
+        .service(
+            web::resource("/reversals/{id}")
+                .route(web::get().to(reversals::get))
+                .route(web::patch().to(reversals::update)),
+        )
+        .service(web::resource("/reversals/{id}/void").route(web::post().to(reversals::void_handler)))
         .service(web::resource("/sync").route(web::post().to(sync::sync)))
         .service(web::resource("/sync/reference").route(web::get().to(sync::reference)));
 }

@@ -19,6 +19,7 @@ use crate::extract::{decode_value, ValidJson};
 use crate::kit_issues::NewKitIssue;
 use crate::products::Product;
 use crate::records::Submission;
+use crate::reversals::NewReversal;
 use crate::schema::{areas, batches, products};
 use crate::server::AppState;
 use crate::stock::{Batch, StockFilter, StockLine};
@@ -28,7 +29,7 @@ use crate::trainings::NewTraining;
 pub const MAX_ITEMS: usize = 500;
 
 fn at_most_max_items(request: &SyncRequest) -> Result<(), ValidationError> {
-    if request.kit_issues.len() + request.trainings.len() > MAX_ITEMS {
+    if request.kit_issues.len() + request.reversals.len() + request.trainings.len() > MAX_ITEMS {
         return Err(ValidationError::new("too_many_items")
             .with_message(format!("send at most {MAX_ITEMS} records per call").into()));
     }
@@ -43,6 +44,9 @@ pub struct SyncRequest {
     #[serde(default)]
     #[schema(value_type = Vec<NewKitIssue>)]
     pub kit_issues: Vec<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<NewReversal>)]
+    pub reversals: Vec<serde_json::Value>,
     #[serde(default)]
     #[schema(value_type = Vec<NewTraining>)]
     pub trainings: Vec<serde_json::Value>,
@@ -74,6 +78,7 @@ pub struct ItemResult {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncResponse {
     pub kit_issues: Vec<ItemResult>,
+    pub reversals: Vec<ItemResult>,
     pub trainings: Vec<ItemResult>,
 }
 
@@ -118,7 +123,7 @@ where
     }
 }
 
-/// Stores a phone's queue: up to 500 records, each judged on its own and
+/// Stores a phone's queue (handouts, reversal reports, trainings): up to 500 records, each judged on its own and
 /// answered in order as created, duplicate, conflict or invalid. Sending
 /// the same queue again creates nothing new.
 #[utoipa::path(
@@ -146,6 +151,9 @@ pub async fn sync(
             let submit_kit = |c: &mut DbConnection, new: NewKitIssue| {
                 crate::kit_issues::submit(c, &mut lookups.borrow_mut(), &principal, &key, new)
             };
+            let submit_reversal = |c: &mut DbConnection, new: NewReversal| {
+                crate::reversals::submit(c, &mut lookups.borrow_mut(), &principal, &key, new)
+            };
             let submit_training = |c: &mut DbConnection, new: NewTraining| crate::trainings::submit(c, &principal, new);
             let kit_issues =
                 request.kit_issues.into_iter().map(|item| judge(conn, item, &submit_kit)).collect::<Result<_, _>>()?;
@@ -154,7 +162,12 @@ pub async fn sync(
                 .into_iter()
                 .map(|item| judge(conn, item, &submit_training))
                 .collect::<Result<_, _>>()?;
-            Ok(SyncResponse { kit_issues, trainings })
+            let reversals = request
+                .reversals
+                .into_iter()
+                .map(|item| judge(conn, item, &submit_reversal))
+                .collect::<Result<_, _>>()?;
+            Ok(SyncResponse { kit_issues, reversals, trainings })
         })
         .await?;
     Ok(HttpResponse::Ok().json(response))
