@@ -60,11 +60,20 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     retry_after_seconds: Option<u64>,
+    /// A record the problem is about, sent as `Location`.
+    location: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
-        Self { status, code: code.into(), detail: detail.into(), errors: Vec::new(), retry_after_seconds: None }
+        Self {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after_seconds: None,
+            location: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -130,6 +139,11 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
     }
 
+    /// Points the client at a record, in the `Location` header.
+    pub fn with_location(self, location: String) -> Self {
+        Self { location: Some(location), ..self }
+    }
+
     /// The same error about a nested part of a body: its field names gain `prefix.`.
     pub fn within(mut self, prefix: &str) -> Self {
         for error in &mut self.errors {
@@ -168,6 +182,9 @@ impl ResponseError for ApiError {
         response.content_type(PROBLEM_JSON);
         if let Some(seconds) = self.retry_after_seconds {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(location) = &self.location {
+            response.insert_header((header::LOCATION, location.as_str()));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -263,7 +280,10 @@ pub mod responses {
 
     /// The request conflicts with stored data (for example an email already in use). Do not retry unchanged.
     #[derive(ToResponse)]
-    #[response(content_type = "application/problem+json")]
+    #[response(
+        content_type = "application/problem+json",
+        headers(("Location" = String, description = "For `id_conflict`: the record already stored under that id"))
+    )]
     pub struct Conflict(#[allow(dead_code)] Problem);
 
     /// The body is larger than the configured limit.

@@ -52,6 +52,7 @@ pub fn id_conflict(location: &str) -> ApiError {
         "id_conflict",
         format!("a different record already has this id: {location}; give the new record a new id"),
     )
+    .with_location(location.to_owned())
 }
 
 /// May the author still correct a record made at `created_at`?

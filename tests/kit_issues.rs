@@ -71,10 +71,9 @@ async fn a_reused_id_with_another_body_is_a_conflict(app: TestApp) {
     other["quantity"] = json!(3);
     let conflict = app.post("/api/v1/kit-issues", &o.peer, other).await;
     assert_eq!((conflict.status, conflict.code()), (StatusCode::CONFLICT, "id_conflict"));
-    assert!(conflict.body["detail"]
-        .as_str()
-        .unwrap()
-        .contains(&format!("/api/v1/kit-issues/{}", body["id"].as_str().unwrap())));
+    let link = format!("/api/v1/kit-issues/{}", body["id"].as_str().unwrap());
+    assert!(conflict.body["detail"].as_str().unwrap().contains(&link));
+    assert_eq!(conflict.headers["location"], link.as_str());
     let stored = app.get(&format!("/api/v1/kit-issues/{}", body["id"].as_str().unwrap()), &o.peer).await;
     assert_eq!(stored.body["quantity"], 2);
 }
