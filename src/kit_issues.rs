@@ -568,11 +568,12 @@ fn list_in_scope(
         PeerScope::Organisation(organisation) => query = query.filter(kit_issues::organisation_id.eq(organisation)),
         PeerScope::Own(me) => query = query.filter(kit_issues::distributor_id.eq(me)),
     }
-    if let Some(from) = filter.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
-        query = query.filter(kit_issues::issued_at.ge(from));
+    let (start, end) = records::day_bounds(filter.from, filter.to);
+    if let Some(start) = start {
+        query = query.filter(kit_issues::issued_at.ge(start));
     }
-    if let Some(to) = filter.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)) {
-        query = query.filter(kit_issues::issued_at.lt(to));
+    if let Some(end) = end {
+        query = query.filter(kit_issues::issued_at.lt(end));
     }
     if let Some(distributor) = filter.distributor_id {
         query = query.filter(kit_issues::distributor_id.eq(distributor.to_string()));

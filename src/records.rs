@@ -76,6 +76,18 @@ pub fn check_event_time(field: &str, at: NaiveDateTime) -> Option<FieldError> {
     }
 }
 
+/// A list filter's `from` and `to` dates (UTC, both inclusive) as the
+/// instants that bound them: from midnight of `from` to before midnight
+/// after `to`.
+pub fn day_bounds(
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    let start = from.and_then(|d| d.and_hms_opt(0, 0, 0));
+    let end = to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0));
+    (start, end)
+}
+
 /// A UK postcode district (the outward code: one or two letters, a digit,
 /// then an optional letter or digit), never a full postcode.
 pub fn check_postcode_district(text: &str) -> Option<FieldError> {

@@ -409,11 +409,12 @@ fn list_in_scope(
         PeerScope::Organisation(organisation) => query = query.filter(reversals::organisation_id.eq(organisation)),
         PeerScope::Own(me) => query = query.filter(reversals::reporter_id.eq(me)),
     }
-    if let Some(from) = filter.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
-        query = query.filter(reversals::occurred_at.ge(from));
+    let (start, end) = records::day_bounds(filter.from, filter.to);
+    if let Some(start) = start {
+        query = query.filter(reversals::occurred_at.ge(start));
     }
-    if let Some(to) = filter.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)) {
-        query = query.filter(reversals::occurred_at.lt(to));
+    if let Some(end) = end {
+        query = query.filter(reversals::occurred_at.lt(end));
     }
     if let Some(reporter) = filter.reporter_id {
         query = query.filter(reversals::reporter_id.eq(reporter.to_string()));

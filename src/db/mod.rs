@@ -143,10 +143,6 @@ impl Database {
         Ok(Self { pool, backend: target.backend, group_commit })
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Applies every migration the database has not had yet.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn = self.pool.get()?;
