@@ -75,6 +75,20 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Area>, ApiError>
     Ok(areas::table.find(id).select(Area::as_select()).first(conn).optional()?)
 }
 
+/// An area and every area beneath it, at any depth (the area itself first).
+pub fn with_descendants(conn: &mut DbConnection, root: &str) -> Result<Vec<String>, ApiError> {
+    // Areas are few (nations, boards, partnerships): one read, walked here.
+    let links: Vec<(String, Option<String>)> = areas::table.select((areas::id, areas::parent_id)).load(conn)?;
+    let mut found = vec![root.to_owned()];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next].clone();
+        found.extend(links.iter().filter(|(_, p)| p.as_deref() == Some(&parent)).map(|(id, _)| id.clone()));
+        next += 1;
+    }
+    Ok(found)
+}
+
 /// A parent must exist and must not be the area itself or one beneath it.
 fn check_parent(conn: &mut DbConnection, area_id: &str, parent_id: Option<&str>) -> Result<(), ApiError> {
     let mut next = parent_id.map(str::to_owned);

@@ -83,6 +83,11 @@ pub struct Settings {
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// Statistics for commissioners hide every count from 1 to this − 1
+    /// (disclosure control); 1 hides nothing.
+    #[arg(long, env = "DISCLOSURE_THRESHOLD", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=100), global = true)]
+    pub disclosure_threshold: i64,
+
     /// Failed logins per account within the lockout window before it is
     /// throttled (a client address gets four times as many).
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5, global = true)]

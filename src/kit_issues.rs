@@ -26,6 +26,7 @@ use crate::patch::double_option;
 use crate::records::{self, PeerScope, Submission, VoidRequest};
 use crate::schema::{kit_issues, products, stock_movements};
 use crate::server::AppState;
+use crate::stats::{counting, Pending};
 use crate::stock::{self, LedgerKind};
 
 crate::text_enum! {
@@ -406,6 +407,7 @@ fn reverse_stock(conn: &mut DbConnection, issue: &KitIssue, recorded_by: &str) -
 pub fn submit(
     conn: &mut DbConnection,
     lookups: &mut Lookups,
+    pending: &mut Pending,
     principal: &Principal,
     key: &[u8],
     new: NewKitIssue,
@@ -457,6 +459,7 @@ pub fn submit(
     if draws_on_stock {
         take_stock(conn, &issue)?;
     }
+    pending.kit_issue(conn, &issue, 1)?;
     audit::record(conn, &principal.actor(), Action::Create, "kit_issue", &id, None, &issue)?;
     Ok(Submission::Created(issue))
 }
@@ -475,6 +478,7 @@ fn correctable(conn: &mut DbConnection, principal: &Principal, id: &str) -> Resu
 
 fn correct(
     conn: &mut DbConnection,
+    pending: &mut Pending,
     principal: &Principal,
     id: &str,
     patch: KitIssuePatch,
@@ -537,11 +541,19 @@ fn correct(
     if draws_on_stock {
         take_stock(conn, &after)?;
     }
+    pending.kit_issue(conn, &before, -1)?;
+    pending.kit_issue(conn, &after, 1)?;
     audit::record(conn, &principal.actor(), Action::Update, "kit_issue", id, Some(&before), &after)?;
     Ok(after)
 }
 
-fn void(conn: &mut DbConnection, principal: &Principal, id: &str, reason: &str) -> Result<KitIssue, ApiError> {
+fn void(
+    conn: &mut DbConnection,
+    pending: &mut Pending,
+    principal: &Principal,
+    id: &str,
+    reason: &str,
+) -> Result<KitIssue, ApiError> {
     let before = correctable(conn, principal, id)?;
     if before.voided_at.is_some() {
         return Ok(before);
@@ -551,6 +563,7 @@ fn void(conn: &mut DbConnection, principal: &Principal, id: &str, reason: &str) 
         KitIssue { voided_at: Some(at), void_reason: Some(reason.trim().to_owned()), updated_at: at, ..before.clone() };
     reverse_stock(conn, &before, &principal.user_id)?;
     diesel::update(kit_issues::table.find(id)).set(&after).execute(conn)?;
+    pending.kit_issue(conn, &before, -1)?;
     audit::record(conn, &principal.actor(), Action::Void, "kit_issue", id, Some(&before), &after)?;
     Ok(after)
 }
@@ -628,7 +641,11 @@ pub async fn create(
     let key = state.recipient_code_key.clone();
     let outcome = state
         .db
-        .write_retrying_race(move |conn| submit(conn, &mut Lookups::default(), &principal, &key, new.clone()))
+        .write_retrying_race(move |conn| {
+            counting(conn, |conn, pending| {
+                submit(conn, &mut Lookups::default(), pending, &principal, &key, new.clone())
+            })
+        })
         .await?;
     Ok(outcome.into_response("/api/v1/kit-issues", |record| &record.id))
 }
@@ -709,7 +726,10 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let patch = body.into_inner();
-    let issue = state.db.write(move |conn| correct(conn, &principal, &id, patch)).await?;
+    let issue = state
+        .db
+        .write(move |conn| counting(conn, |conn, pending| correct(conn, pending, &principal, &id, patch)))
+        .await?;
     Ok(HttpResponse::Ok().json(issue))
 }
 
@@ -735,7 +755,10 @@ pub async fn void_handler(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let reason = body.into_inner().reason;
-    let issue = state.db.write(move |conn| void(conn, &principal, &id, &reason)).await?;
+    let issue = state
+        .db
+        .write(move |conn| counting(conn, |conn, pending| void(conn, pending, &principal, &id, &reason)))
+        .await?;
     Ok(HttpResponse::Ok().json(issue))
 }
 

@@ -23,6 +23,7 @@ pub mod records;
 pub mod reversals;
 pub mod schema;
 pub mod server;
+pub mod stats;
 pub mod stock;
 pub mod sync;
 pub mod text_enum;

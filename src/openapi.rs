@@ -6,7 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{responses, FieldError, Problem};
 use crate::{
-    areas, auth, certificates, health, kit_issues, organisations, products, reversals, stock, sync, trainings, users,
+    areas, auth, certificates, health, kit_issues, organisations, products, reversals, stats, stock, sync, trainings,
+    users,
 };
 
 #[derive(OpenApi)]
@@ -76,6 +77,11 @@ last 15 minutes by default; refresh tokens are single use.",
         reversals::void_handler,
         sync::sync,
         sync::reference,
+        stats::kits,
+        stats::reversals,
+        stats::trainings,
+        stats::summary::summary,
+        stats::spikes::spikes,
     ),
     components(
         schemas(Problem, FieldError),
@@ -105,6 +111,7 @@ last 15 minutes by default; refresh tokens are single use.",
         (name = "stock", description = "Batches received, kits allocated to peers, write-offs"),
         (name = "kit issues", description = "Kits handed out"),
         (name = "reversals", description = "Overdose reversal reports"),
+        (name = "statistics", description = "Counts for commissioners, coordinators and admins, with disclosure control; spike alerts"),
         (name = "sync", description = "Offline phones: send a queue, fetch what to cache"),
         (name = "operations", description = "Health checks and metrics"),
     )

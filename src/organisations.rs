@@ -247,6 +247,9 @@ pub async fn update(
             }
             after.updated_at = now();
             diesel::update(organisations::table.find(&id)).set(&after).execute(conn)?;
+            if after.area_id != before.area_id {
+                crate::stats::cells::move_trainings(conn, &id, &after.area_id)?;
+            }
             audit::record(conn, &principal.actor(), Action::Update, "organisation", &id, Some(&before), &after)?;
             Ok(after)
         })

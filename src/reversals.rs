@@ -20,6 +20,7 @@ use crate::patch::double_option;
 use crate::records::{self, PeerScope, Submission, VoidRequest};
 use crate::schema::{products, reversals};
 use crate::server::AppState;
+use crate::stats::{counting, Pending};
 use actix_web::{web, HttpResponse};
 
 crate::text_enum! {
@@ -241,6 +242,7 @@ fn as_replacement(mut kit: NewKitIssue) -> Result<NewKitIssue, ApiError> {
 pub fn submit(
     conn: &mut DbConnection,
     lookups: &mut Lookups,
+    pending: &mut Pending,
     principal: &Principal,
     key: &[u8],
     new: NewReversal,
@@ -296,13 +298,15 @@ pub fn submit(
     check_references(conn, principal, &report)?;
     if let Some(kit) = new.replacement {
         let kit = as_replacement(kit)?;
-        let stored =
-            match crate::kit_issues::submit(conn, lookups, principal, key, kit).map_err(|e| e.within("replacement"))? {
-                Submission::Created(kit) | Submission::Duplicate(kit) => kit,
-            };
+        let stored = match crate::kit_issues::submit(conn, lookups, pending, principal, key, kit)
+            .map_err(|e| e.within("replacement"))?
+        {
+            Submission::Created(kit) | Submission::Duplicate(kit) => kit,
+        };
         report.replacement_kit_issue_id = Some(stored.id);
     }
     diesel::insert_into(reversals::table).values(&report).execute(conn)?;
+    pending.reversal(&report, 1);
     audit::record(conn, &principal.actor(), Action::Create, "reversal", &id, None, &report)?;
     Ok(Submission::Created(report))
 }
@@ -320,6 +324,7 @@ fn correctable(conn: &mut DbConnection, principal: &Principal, id: &str) -> Resu
 
 fn correct(
     conn: &mut DbConnection,
+    pending: &mut Pending,
     principal: &Principal,
     id: &str,
     patch: ReversalPatch,
@@ -378,12 +383,20 @@ fn correct(
     check_references(conn, principal, &after)?;
     after.updated_at = now();
     diesel::update(reversals::table.find(id)).set(&after).execute(conn)?;
+    pending.reversal(&before, -1);
+    pending.reversal(&after, 1);
     audit::record(conn, &principal.actor(), Action::Update, "reversal", id, Some(&before), &after)?;
     Ok(after)
 }
 
 /// Voids a report. A replacement kit stays recorded: it was handed out.
-fn void(conn: &mut DbConnection, principal: &Principal, id: &str, reason: &str) -> Result<Reversal, ApiError> {
+fn void(
+    conn: &mut DbConnection,
+    pending: &mut Pending,
+    principal: &Principal,
+    id: &str,
+    reason: &str,
+) -> Result<Reversal, ApiError> {
     let before = correctable(conn, principal, id)?;
     if before.voided_at.is_some() {
         return Ok(before);
@@ -392,6 +405,7 @@ fn void(conn: &mut DbConnection, principal: &Principal, id: &str, reason: &str) 
     let after =
         Reversal { voided_at: Some(at), void_reason: Some(reason.trim().to_owned()), updated_at: at, ..before.clone() };
     diesel::update(reversals::table.find(id)).set(&after).execute(conn)?;
+    pending.reversal(&before, -1);
     audit::record(conn, &principal.actor(), Action::Void, "reversal", id, Some(&before), &after)?;
     Ok(after)
 }
@@ -464,7 +478,11 @@ pub async fn create(
     let key = state.recipient_code_key.clone();
     let outcome = state
         .db
-        .write_retrying_race(move |conn| submit(conn, &mut Lookups::default(), &principal, &key, new.clone()))
+        .write_retrying_race(move |conn| {
+            counting(conn, |conn, pending| {
+                submit(conn, &mut Lookups::default(), pending, &principal, &key, new.clone())
+            })
+        })
         .await?;
     Ok(outcome.into_response("/api/v1/reversals", |record| &record.id))
 }
@@ -545,7 +563,10 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let patch = body.into_inner();
-    let report = state.db.write(move |conn| correct(conn, &principal, &id, patch)).await?;
+    let report = state
+        .db
+        .write(move |conn| counting(conn, |conn, pending| correct(conn, pending, &principal, &id, patch)))
+        .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -571,6 +592,9 @@ pub async fn void_handler(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let reason = body.into_inner().reason;
-    let report = state.db.write(move |conn| void(conn, &principal, &id, &reason)).await?;
+    let report = state
+        .db
+        .write(move |conn| counting(conn, |conn, pending| void(conn, pending, &principal, &id, &reason)))
+        .await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -221,6 +221,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stat_cells (subject, rollup, bucket, area_id, organisation_id, product_id, key_1, key_2, key_3, key_4) {
+        subject -> Text,
+        rollup -> SmallInt,
+        bucket -> Date,
+        area_id -> Text,
+        organisation_id -> Text,
+        product_id -> Text,
+        key_1 -> Text,
+        key_2 -> Text,
+        key_3 -> Text,
+        key_4 -> Text,
+        count_1 -> BigInt,
+        count_2 -> BigInt,
+        count_3 -> BigInt,
+        count_4 -> BigInt,
+        count_5 -> BigInt,
+    }
+}
+
 diesel::joinable!(organisations -> areas (area_id));
 diesel::joinable!(stock_allocations -> batches (batch_id));
 diesel::joinable!(batches -> products (product_id));
@@ -246,4 +266,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_movements,
     kit_issues,
     reversals,
+    stat_cells,
 );

@@ -21,7 +21,9 @@ use crate::extract::{path_config, query_config, BodyLimit};
 use crate::middleware::{problem_fallback, request_context};
 use crate::openapi::ApiDoc;
 use crate::throttle::Throttle;
-use crate::{areas, auth, health, kit_issues, organisations, products, reversals, stock, sync, trainings, users};
+use crate::{
+    areas, auth, health, kit_issues, organisations, products, reversals, stats, stock, sync, trainings, users,
+};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -35,6 +37,8 @@ pub struct AppState {
     pub certificate_validity: chrono::Months,
     /// Keys the hash of pseudonymous recipient codes.
     pub recipient_code_key: Vec<u8>,
+    /// Counts below it are hidden from commissioners.
+    pub disclosure_threshold: i64,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
                 "recipient_code_key",
                 "RECIPIENT_CODE_KEY",
             )?,
+            disclosure_threshold: settings.disclosure_threshold,
         })
     }
 }
@@ -113,6 +118,11 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/batches/{id}/recall").route(web::post().to(stock::recall_batch)))
         .service(web::resource("/stock").route(web::get().to(stock::stock_on_hand)))
+        .service(web::resource("/stats/kits").route(web::get().to(stats::kits)))
+        .service(web::resource("/stats/reversals").route(web::get().to(stats::reversals)))
+        .service(web::resource("/stats/trainings").route(web::get().to(stats::trainings)))
+        .service(web::resource("/stats/summary").route(web::get().to(stats::summary::summary)))
+        .service(web::resource("/alerts/spikes").route(web::get().to(stats::spikes::spikes)))
         .service(web::resource("/stock/movements").route(web::post().to(stock::create_movement)))
         .service(
             web::resource("/kit-issues")

@@ -22,6 +22,7 @@ use crate::records::Submission;
 use crate::reversals::NewReversal;
 use crate::schema::{areas, batches, products};
 use crate::server::AppState;
+use crate::stats::{counting, Pending};
 use crate::stock::{Batch, StockFilter, StockLine};
 use crate::trainings::NewTraining;
 
@@ -93,10 +94,15 @@ fn item_errors(error: &ApiError) -> Vec<FieldError> {
 
 /// Judges one item in a savepoint of its own, so that a refused item
 /// leaves nothing behind and does not stop the others.
-fn judge<T, R, F>(conn: &mut DbConnection, item: serde_json::Value, submit: &F) -> Result<ItemResult, ApiError>
+fn judge<T, R, F>(
+    conn: &mut DbConnection,
+    pending: &mut Pending,
+    item: serde_json::Value,
+    submit: &F,
+) -> Result<ItemResult, ApiError>
 where
     T: DeserializeOwned + Validate + Clone,
-    F: Fn(&mut DbConnection, T) -> Result<Submission<R>, ApiError>,
+    F: Fn(&mut DbConnection, &mut Pending, T) -> Result<Submission<R>, ApiError>,
 {
     let id = item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
     let result = |status, errors| Ok(ItemResult { id: id.clone(), status, errors });
@@ -107,15 +113,22 @@ where
     if let Err(errors) = record.validate() {
         return result(ItemStatus::Invalid, item_errors(&ApiError::from(errors)));
     }
-    let attempt = |conn: &mut DbConnection| conn.transaction(|c| submit(c, record.clone()));
+    // The item's counts join the call's only once its savepoint stands.
+    let attempt = |conn: &mut DbConnection| {
+        let mut counts = pending.fresh();
+        conn.transaction(|c| submit(c, &mut counts, record.clone())).map(|outcome| (outcome, counts))
+    };
     // A first submission racing another sync (PostgreSQL): look again.
     let outcome = match attempt(conn) {
         Err(error) if error.code() == "already_exists" => attempt(conn),
         other => other,
     };
     match outcome {
-        Ok(Submission::Created(_)) => result(ItemStatus::Created, Vec::new()),
-        Ok(Submission::Duplicate(_)) => result(ItemStatus::Duplicate, Vec::new()),
+        Ok((Submission::Created(_), counts)) => {
+            pending.merge(counts);
+            result(ItemStatus::Created, Vec::new())
+        }
+        Ok((Submission::Duplicate(_), _)) => result(ItemStatus::Duplicate, Vec::new()),
         Err(error) if error.code() == "id_conflict" => result(ItemStatus::Conflict, item_errors(&error)),
         // The database failing is no fault of the item: the whole call is retried later.
         Err(error) if error.status().is_server_error() => Err(error),
@@ -147,27 +160,34 @@ pub async fn sync(
     let response = state
         .db
         .write(move |conn| {
-            let lookups = std::cell::RefCell::new(crate::kit_issues::Lookups::default());
-            let submit_kit = |c: &mut DbConnection, new: NewKitIssue| {
-                crate::kit_issues::submit(c, &mut lookups.borrow_mut(), &principal, &key, new)
-            };
-            let submit_reversal = |c: &mut DbConnection, new: NewReversal| {
-                crate::reversals::submit(c, &mut lookups.borrow_mut(), &principal, &key, new)
-            };
-            let submit_training = |c: &mut DbConnection, new: NewTraining| crate::trainings::submit(c, &principal, new);
-            let kit_issues =
-                request.kit_issues.into_iter().map(|item| judge(conn, item, &submit_kit)).collect::<Result<_, _>>()?;
-            let trainings = request
-                .trainings
-                .into_iter()
-                .map(|item| judge(conn, item, &submit_training))
-                .collect::<Result<_, _>>()?;
-            let reversals = request
-                .reversals
-                .into_iter()
-                .map(|item| judge(conn, item, &submit_reversal))
-                .collect::<Result<_, _>>()?;
-            Ok(SyncResponse { kit_issues, reversals, trainings })
+            counting(conn, |conn, pending| {
+                let lookups = std::cell::RefCell::new(crate::kit_issues::Lookups::default());
+                let submit_kit = |c: &mut DbConnection, p: &mut Pending, new: NewKitIssue| {
+                    crate::kit_issues::submit(c, &mut lookups.borrow_mut(), p, &principal, &key, new)
+                };
+                let submit_reversal = |c: &mut DbConnection, p: &mut Pending, new: NewReversal| {
+                    crate::reversals::submit(c, &mut lookups.borrow_mut(), p, &principal, &key, new)
+                };
+                let submit_training = |c: &mut DbConnection, p: &mut Pending, new: NewTraining| {
+                    crate::trainings::submit(c, p, &principal, new)
+                };
+                let kit_issues = request
+                    .kit_issues
+                    .into_iter()
+                    .map(|item| judge(conn, pending, item, &submit_kit))
+                    .collect::<Result<_, _>>()?;
+                let trainings = request
+                    .trainings
+                    .into_iter()
+                    .map(|item| judge(conn, pending, item, &submit_training))
+                    .collect::<Result<_, _>>()?;
+                let reversals = request
+                    .reversals
+                    .into_iter()
+                    .map(|item| judge(conn, pending, item, &submit_reversal))
+                    .collect::<Result<_, _>>()?;
+                Ok(SyncResponse { kit_issues, reversals, trainings })
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(response))

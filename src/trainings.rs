@@ -18,8 +18,9 @@ use crate::error::{responses, ApiError, FieldError};
 use crate::extract::ValidJson;
 use crate::pagination::{ListQuery, Page, PageParams, PageRequest};
 use crate::records::{self, Submission, VoidRequest};
-use crate::schema::{training_attendees, trainings, users};
+use crate::schema::{certificates, training_attendees, trainings, users};
 use crate::server::AppState;
+use crate::stats::{counting, Pending};
 
 crate::text_enum! {
     pub enum TrainingKind {
@@ -287,9 +288,29 @@ fn check_delivered_on(date: NaiveDate) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What a session adds to the statistics: itself, the people at it and
+/// the certificates issued on it (nothing, once voided).
+fn count(conn: &mut DbConnection, pending: &mut Pending, training: &Training, sign: i64) -> Result<(), ApiError> {
+    if training.voided_at.is_some() {
+        return Ok(());
+    }
+    let certificates_issued: i64 =
+        certificates::table.filter(certificates::training_id.eq(&training.id)).count().get_result(conn)?;
+    let people = training.attendee_ids.len() as i64 + i64::from(training.anonymous_attendees);
+    pending.training(
+        conn,
+        training.delivered_on,
+        &training.organisation_id,
+        Some(training.kind.as_str()),
+        [1, people, certificates_issued],
+        sign,
+    )
+}
+
 /// Records a session, or recognises a resubmission of one.
 pub fn submit(
     conn: &mut DbConnection,
+    pending: &mut Pending,
     principal: &Principal,
     new: NewTraining,
 ) -> Result<Submission<Training>, ApiError> {
@@ -356,6 +377,7 @@ pub fn submit(
     diesel::insert_into(trainings::table).values(&row).execute(conn)?;
     replace_attendees(conn, &id, &new.attendee_ids)?;
     let training = load(conn, row)?;
+    count(conn, pending, &training, 1)?;
     audit::record(conn, &principal.actor(), Action::Create, "training", &id, None, &training)?;
     Ok(Submission::Created(training))
 }
@@ -372,6 +394,7 @@ fn correctable(conn: &mut DbConnection, principal: &Principal, id: &str) -> Resu
 
 fn correct(
     conn: &mut DbConnection,
+    pending: &mut Pending,
     principal: &Principal,
     id: &str,
     patch: TrainingPatch,
@@ -407,11 +430,19 @@ fn correct(
     row.updated_at = now();
     diesel::update(trainings::table.find(id)).set(&row).execute(conn)?;
     let after = load(conn, row)?;
+    count(conn, pending, &before, -1)?;
+    count(conn, pending, &after, 1)?;
     audit::record(conn, &principal.actor(), Action::Update, "training", id, Some(&before), &after)?;
     Ok(after)
 }
 
-fn void(conn: &mut DbConnection, principal: &Principal, id: &str, reason: &str) -> Result<Training, ApiError> {
+fn void(
+    conn: &mut DbConnection,
+    pending: &mut Pending,
+    principal: &Principal,
+    id: &str,
+    reason: &str,
+) -> Result<Training, ApiError> {
     let row = correctable(conn, principal, id)?;
     if row.voided_at.is_some() {
         return load(conn, row);
@@ -422,6 +453,7 @@ fn void(conn: &mut DbConnection, principal: &Principal, id: &str, reason: &str) 
         TrainingRow { voided_at: Some(at), void_reason: Some(reason.trim().to_owned()), updated_at: at, ..row };
     diesel::update(trainings::table.find(id)).set(&voided).execute(conn)?;
     let after = load(conn, voided)?;
+    count(conn, pending, &before, -1)?;
     audit::record(conn, &principal.actor(), Action::Void, "training", id, Some(&before), &after)?;
     Ok(after)
 }
@@ -490,7 +522,10 @@ pub async fn create(
     body: ValidJson<NewTraining>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let outcome = state.db.write_retrying_race(move |conn| submit(conn, &principal, new.clone())).await?;
+    let outcome = state
+        .db
+        .write_retrying_race(move |conn| counting(conn, |conn, pending| submit(conn, pending, &principal, new.clone())))
+        .await?;
     Ok(outcome.into_response("/api/v1/trainings", |record| &record.id))
 }
 
@@ -570,7 +605,10 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let patch = body.into_inner();
-    let training = state.db.write(move |conn| correct(conn, &principal, &id, patch)).await?;
+    let training = state
+        .db
+        .write(move |conn| counting(conn, |conn, pending| correct(conn, pending, &principal, &id, patch)))
+        .await?;
     Ok(HttpResponse::Ok().json(training))
 }
 
@@ -596,6 +634,9 @@ pub async fn void_handler(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let reason = body.into_inner().reason;
-    let training = state.db.write(move |conn| void(conn, &principal, &id, &reason)).await?;
+    let training = state
+        .db
+        .write(move |conn| counting(conn, |conn, pending| void(conn, pending, &principal, &id, &reason)))
+        .await?;
     Ok(HttpResponse::Ok().json(training))
 }

@@ -42,7 +42,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
     let validity = state.certificate_validity;
-    let certificate = state.db.write(move |conn| super::issue(conn, &principal, new, validity)).await?;
+    let certificate = state
+        .db
+        .write(move |conn| {
+            crate::stats::counting(conn, |conn, pending| super::issue(conn, pending, &principal, new, validity))
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", certificate.id)))
         .json(certificate))

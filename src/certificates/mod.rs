@@ -20,6 +20,7 @@ use crate::auth::{Principal, Role};
 use crate::db::{now, DbConnection};
 use crate::error::ApiError;
 use crate::schema::{certificates, organisations, training_attendees, trainings, users};
+use crate::stats::Pending;
 
 crate::text_enum! {
     pub enum CertificateLevel {
@@ -235,6 +236,7 @@ fn can_see(conn: &mut DbConnection, principal: &Principal, row: &CertificateRow)
 /// Issues a certificate. `validity` is how long it lasts.
 pub fn issue(
     conn: &mut DbConnection,
+    pending: &mut Pending,
     principal: &Principal,
     new: NewCertificate,
     validity: Months,
@@ -296,9 +298,30 @@ pub fn issue(
         verification_code: new_verification_code(),
     };
     diesel::insert_into(certificates::table).values(&row).execute(conn)?;
+    count_issued(conn, pending, &row)?;
     let certificate = row.to_api(at);
     audit::record(conn, &principal.actor(), Action::Create, "certificate", &certificate.id, None, &certificate)?;
     Ok(certificate)
+}
+
+/// A certificate counts with the session it was issued on, or on its own
+/// day when it names none.
+fn count_issued(conn: &mut DbConnection, pending: &mut Pending, row: &CertificateRow) -> Result<(), ApiError> {
+    let session: Option<(chrono::NaiveDate, String, crate::trainings::TrainingKind)> = match &row.training_id {
+        Some(training) => Some(
+            trainings::table
+                .find(training)
+                .select((trainings::delivered_on, trainings::organisation_id, trainings::kind))
+                .first(conn)?,
+        ),
+        None => None,
+    };
+    match &session {
+        Some((day, organisation, kind)) => {
+            pending.training(conn, *day, organisation, Some(kind.as_str()), [0, 0, 1], 1)
+        }
+        None => pending.training(conn, row.issued_at.date(), &row.organisation_id, None, [0, 0, 1], 1),
+    }
 }
 
 /// The training must exist, stand (not voided) and have had the holder in it.

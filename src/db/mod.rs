@@ -217,6 +217,19 @@ impl Database {
     }
 }
 
+/// Runs the same diesel statement on whichever backend the connection
+/// holds: for the few statements a `MultiConnection` cannot express, such
+/// as INSERT … ON CONFLICT.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($conn:expr, |$backend:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($backend) => $body,
+            $crate::db::DbConnection::Postgresql($backend) => $body,
+        }
+    };
+}
+
 /// Opens a transaction that intends to write. On SQLite it takes the write
 /// lock at BEGIN (BEGIN IMMEDIATE), so two writers queue on the busy
 /// timeout instead of one failing when it upgrades a read lock.

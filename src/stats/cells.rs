@@ -1,0 +1,522 @@
+//! The running totals behind the statistics (table `stat_cells`).
+//!
+//! A record adds its counts to a cell of each of four rollups: by day and
+//! by month, each with every dimension of its subject (`detail`) and with
+//! only its area and organisation (`place`). Writes collect what they add
+//! in a [`Pending`] and store it, in one fixed order, just before their
+//! transaction commits: a correction takes the record's old contribution
+//! away and adds its new one; a void takes it away. The fixed order keeps
+//! two PostgreSQL transactions that touch the same cells from deadlocking.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::kit_issues::{KitIssue, Supply};
+use crate::reversals::{Outcome, Reversal};
+use crate::schema::{organisations, products, stat_cells};
+
+/// What a statistics table counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    KitIssues,
+    Reversals,
+    Trainings,
+}
+
+/// Everything a statistics row can be grouped or filtered by, besides the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dimension {
+    Area,
+    Organisation,
+    Product,
+    Setting,
+    RecipientType,
+    Supply,
+    RepeatReason,
+    Outcome,
+    AdministeredBy,
+    Place,
+    Kind,
+}
+
+impl Dimension {
+    /// The name in `group_by`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Area => "area",
+            Dimension::Organisation => "organisation",
+            Dimension::Product => "product",
+            Dimension::Setting => "setting",
+            Dimension::RecipientType => "recipient_type",
+            Dimension::Supply => "supply",
+            Dimension::RepeatReason => "repeat_reason",
+            Dimension::Outcome => "outcome",
+            Dimension::AdministeredBy => "administered_by",
+            Dimension::Place => "place",
+            Dimension::Kind => "kind",
+        }
+    }
+
+    /// The name of its key in a row and of its filter parameter.
+    pub fn field(self) -> &'static str {
+        match self {
+            Dimension::Area => "area_id",
+            Dimension::Organisation => "organisation_id",
+            Dimension::Product => "product_id",
+            other => other.name(),
+        }
+    }
+
+    /// Area and organisation: what the `place` rollups keep.
+    pub fn is_place(self) -> bool {
+        matches!(self, Dimension::Area | Dimension::Organisation)
+    }
+}
+
+impl Subject {
+    pub fn table_name(self) -> &'static str {
+        match self {
+            Subject::KitIssues => "kit_issues",
+            Subject::Reversals => "reversals",
+            Subject::Trainings => "trainings",
+        }
+    }
+
+    /// The subject's own dimensions, in the order of columns `key_1`…`key_4`.
+    pub fn keys(self) -> &'static [Dimension] {
+        match self {
+            Subject::KitIssues => {
+                &[Dimension::Setting, Dimension::RecipientType, Dimension::Supply, Dimension::RepeatReason]
+            }
+            Subject::Reversals => &[Dimension::Outcome, Dimension::AdministeredBy, Dimension::Place],
+            Subject::Trainings => &[Dimension::Kind],
+        }
+    }
+
+    /// Every dimension a row of this subject can be grouped by.
+    pub fn dimensions(self) -> Vec<Dimension> {
+        let mut all = vec![Dimension::Area, Dimension::Organisation];
+        if self != Subject::Trainings {
+            all.push(Dimension::Product);
+        }
+        all.extend_from_slice(self.keys());
+        all
+    }
+
+    /// The names of its counts, in the order of columns `count_1`…
+    pub fn counts(self) -> &'static [&'static str] {
+        match self {
+            Subject::KitIssues => &["kits", "doses", "first_supplies"],
+            Subject::Reversals => &["reports", "survived", "died", "unknown_outcome", "doses"],
+            Subject::Trainings => &["sessions", "people_trained", "certificates_issued"],
+        }
+    }
+}
+
+/// The four rollups every record adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rollup {
+    DayDetail = 1,
+    MonthDetail = 2,
+    DayPlace = 3,
+    MonthPlace = 4,
+}
+
+impl Rollup {
+    pub const ALL: [Rollup; 4] = [Rollup::DayDetail, Rollup::MonthDetail, Rollup::DayPlace, Rollup::MonthPlace];
+
+    pub fn of(by_month: bool, detail: bool) -> Rollup {
+        match (by_month, detail) {
+            (false, true) => Rollup::DayDetail,
+            (true, true) => Rollup::MonthDetail,
+            (false, false) => Rollup::DayPlace,
+            (true, false) => Rollup::MonthPlace,
+        }
+    }
+
+    fn by_month(self) -> bool {
+        matches!(self, Rollup::MonthDetail | Rollup::MonthPlace)
+    }
+
+    fn detail(self) -> bool {
+        matches!(self, Rollup::DayDetail | Rollup::MonthDetail)
+    }
+
+    /// The bucket a day falls in.
+    pub fn bucket(self, day: NaiveDate) -> NaiveDate {
+        if self.by_month() {
+            day.with_day(1).unwrap_or(day)
+        } else {
+            day
+        }
+    }
+}
+
+pub const COUNTS: usize = 5;
+pub type Counts = [i64; COUNTS];
+
+/// One cell's identity: every column of the primary key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellKey {
+    pub subject: Subject,
+    pub rollup: Rollup,
+    pub bucket: NaiveDate,
+    pub area_id: String,
+    pub organisation_id: String,
+    pub product_id: String,
+    pub keys: [String; 4],
+}
+
+impl CellKey {
+    /// The value this cell holds for a dimension (`None`: not recorded).
+    pub fn value(&self, dimension: Dimension) -> Option<&str> {
+        let text = match dimension {
+            Dimension::Area => &self.area_id,
+            Dimension::Organisation => &self.organisation_id,
+            Dimension::Product => &self.product_id,
+            other => self.subject.keys().iter().position(|d| *d == other).map_or("", |i| &self.keys[i]),
+        };
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+/// What one record adds to the totals, at the finest grain.
+struct Contribution<'a> {
+    subject: Subject,
+    day: NaiveDate,
+    area_id: &'a str,
+    organisation_id: &'a str,
+    product_id: &'a str,
+    keys: [&'a str; 4],
+    counts: Counts,
+}
+
+/// The changes a transaction makes to the totals, stored by [`Pending::store`].
+#[derive(Default)]
+pub struct Pending {
+    cells: BTreeMap<CellKey, Counts>,
+    doses_per_kit: HashMap<String, i64>,
+    organisation_areas: HashMap<String, String>,
+}
+
+impl Pending {
+    fn add(&mut self, c: Contribution<'_>, sign: i64) {
+        for rollup in Rollup::ALL {
+            let detail = rollup.detail();
+            let blank_unless = |keep: bool, text: &str| if keep { text.to_owned() } else { String::new() };
+            let key = CellKey {
+                subject: c.subject,
+                rollup,
+                bucket: rollup.bucket(c.day),
+                area_id: c.area_id.to_owned(),
+                organisation_id: c.organisation_id.to_owned(),
+                product_id: blank_unless(detail, c.product_id),
+                keys: c.keys.map(|k| blank_unless(detail, k)),
+            };
+            let cell = self.cells.entry(key).or_default();
+            for (total, count) in cell.iter_mut().zip(c.counts) {
+                *total += sign * count;
+            }
+        }
+    }
+
+    /// An empty set of changes that shares this one's look-ups: for a part
+    /// of the transaction that may yet be rolled back (a sync item).
+    pub fn fresh(&self) -> Pending {
+        Pending {
+            cells: BTreeMap::new(),
+            doses_per_kit: self.doses_per_kit.clone(),
+            organisation_areas: self.organisation_areas.clone(),
+        }
+    }
+
+    /// Folds in another transaction part's changes (a sync item that was stored).
+    pub fn merge(&mut self, other: Pending) {
+        for (key, counts) in other.cells {
+            let cell = self.cells.entry(key).or_default();
+            for (total, count) in cell.iter_mut().zip(counts) {
+                *total += count;
+            }
+        }
+        self.doses_per_kit.extend(other.doses_per_kit);
+        self.organisation_areas.extend(other.organisation_areas);
+    }
+
+    fn doses_per_kit(&mut self, conn: &mut DbConnection, product_id: &str) -> Result<i64, ApiError> {
+        if let Some(doses) = self.doses_per_kit.get(product_id) {
+            return Ok(*doses);
+        }
+        let doses: i32 = products::table.find(product_id).select(products::doses_per_kit).first(conn)?;
+        self.doses_per_kit.insert(product_id.to_owned(), i64::from(doses));
+        Ok(i64::from(doses))
+    }
+
+    fn organisation_area(&mut self, conn: &mut DbConnection, organisation_id: &str) -> Result<String, ApiError> {
+        if let Some(area) = self.organisation_areas.get(organisation_id) {
+            return Ok(area.clone());
+        }
+        let area: String = organisations::table.find(organisation_id).select(organisations::area_id).first(conn)?;
+        self.organisation_areas.insert(organisation_id.to_owned(), area.clone());
+        Ok(area)
+    }
+
+    /// A handout counts unless voided: its kits, their doses and, for a first supply, its kits as first supplies.
+    pub fn kit_issue(&mut self, conn: &mut DbConnection, issue: &KitIssue, sign: i64) -> Result<(), ApiError> {
+        if issue.voided_at.is_some() {
+            return Ok(());
+        }
+        let kits = i64::from(issue.quantity);
+        let doses = kits * self.doses_per_kit(conn, &issue.product_id)?;
+        let first = if issue.supply == Some(Supply::First) { kits } else { 0 };
+        self.add(
+            Contribution {
+                subject: Subject::KitIssues,
+                day: issue.issued_at.date(),
+                area_id: &issue.area_id,
+                organisation_id: &issue.organisation_id,
+                product_id: &issue.product_id,
+                keys: [
+                    issue.setting.as_str(),
+                    issue.recipient_type.as_str(),
+                    issue.supply.map_or("", Supply::as_str),
+                    issue.repeat_reason.map_or("", |r| r.as_str()),
+                ],
+                counts: [kits, doses, first, 0, 0],
+            },
+            sign,
+        );
+        Ok(())
+    }
+
+    /// A report counts unless voided: one report, its outcome and the doses given.
+    pub fn reversal(&mut self, report: &Reversal, sign: i64) {
+        if report.voided_at.is_some() {
+            return;
+        }
+        let outcome = |o: Outcome| i64::from(report.outcome == o);
+        self.add(
+            Contribution {
+                subject: Subject::Reversals,
+                day: report.occurred_at.date(),
+                area_id: &report.area_id,
+                organisation_id: &report.organisation_id,
+                product_id: &report.product_id,
+                keys: [report.outcome.as_str(), report.administered_by.as_str(), report.place.as_str(), ""],
+                counts: [
+                    1,
+                    outcome(Outcome::Survived),
+                    outcome(Outcome::Died),
+                    outcome(Outcome::Unknown),
+                    i64::from(report.doses),
+                ],
+            },
+            sign,
+        );
+    }
+
+    /// Adds (or, with sign −1, takes away) counts of trainings held by an
+    /// organisation on a day: sessions, people trained, certificates issued.
+    /// The area is the organisation's.
+    pub fn training(
+        &mut self,
+        conn: &mut DbConnection,
+        day: NaiveDate,
+        organisation_id: &str,
+        kind: Option<&str>,
+        counts: [i64; 3],
+        sign: i64,
+    ) -> Result<(), ApiError> {
+        let area_id = self.organisation_area(conn, organisation_id)?;
+        let [sessions, people, certificates] = counts;
+        self.add(
+            Contribution {
+                subject: Subject::Trainings,
+                day,
+                area_id: &area_id,
+                organisation_id,
+                product_id: "",
+                keys: [kind.unwrap_or(""), "", "", ""],
+                counts: [sessions, people, certificates, 0, 0],
+            },
+            sign,
+        );
+        Ok(())
+    }
+
+    /// Stores the changes, cell by cell in key order.
+    pub fn store(self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        for (key, counts) in self.cells.into_iter().filter(|(_, counts)| counts.iter().any(|c| *c != 0)) {
+            add_to_cell(conn, &key, counts)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = stat_cells)]
+struct CellRow<'a> {
+    subject: &'a str,
+    rollup: i16,
+    bucket: NaiveDate,
+    area_id: &'a str,
+    organisation_id: &'a str,
+    product_id: &'a str,
+    key_1: &'a str,
+    key_2: &'a str,
+    key_3: &'a str,
+    key_4: &'a str,
+    count_1: i64,
+    count_2: i64,
+    count_3: i64,
+    count_4: i64,
+    count_5: i64,
+}
+
+/// Adds to a cell, creating it if it is new (INSERT … ON CONFLICT, which
+/// diesel offers per backend only).
+fn add_to_cell(conn: &mut DbConnection, key: &CellKey, counts: Counts) -> Result<(), ApiError> {
+    use diesel::upsert::excluded;
+    use stat_cells::dsl as c;
+    let row = CellRow {
+        subject: key.subject.table_name(),
+        rollup: key.rollup as i16,
+        bucket: key.bucket,
+        area_id: &key.area_id,
+        organisation_id: &key.organisation_id,
+        product_id: &key.product_id,
+        key_1: &key.keys[0],
+        key_2: &key.keys[1],
+        key_3: &key.keys[2],
+        key_4: &key.keys[3],
+        count_1: counts[0],
+        count_2: counts[1],
+        count_3: counts[2],
+        count_4: counts[3],
+        count_5: counts[4],
+    };
+    let statement = diesel::insert_into(c::stat_cells)
+        .values(&row)
+        .on_conflict((
+            c::subject,
+            c::rollup,
+            c::bucket,
+            c::area_id,
+            c::organisation_id,
+            c::product_id,
+            c::key_1,
+            c::key_2,
+            c::key_3,
+            c::key_4,
+        ))
+        .do_update()
+        .set((
+            c::count_1.eq(c::count_1 + excluded(c::count_1)),
+            c::count_2.eq(c::count_2 + excluded(c::count_2)),
+            c::count_3.eq(c::count_3 + excluded(c::count_3)),
+            c::count_4.eq(c::count_4 + excluded(c::count_4)),
+            c::count_5.eq(c::count_5 + excluded(c::count_5)),
+        ));
+    crate::on_each_backend!(conn, |backend| statement.execute(backend))?;
+    Ok(())
+}
+
+/// Trainings count in their organisation's area: when it moves, its
+/// sessions move with it. (No cell of the organisation can be in the new
+/// area already: all of them are in the old one.)
+pub fn move_trainings(conn: &mut DbConnection, organisation_id: &str, area_id: &str) -> Result<(), ApiError> {
+    diesel::update(
+        stat_cells::table
+            .filter(stat_cells::subject.eq(Subject::Trainings.table_name()))
+            .filter(stat_cells::organisation_id.eq(organisation_id)),
+    )
+    .set(stat_cells::area_id.eq(area_id))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Runs `work` with a [`Pending`] and stores what it collected: the way
+/// every single write that changes counted records ends.
+pub fn counting<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection, &mut Pending) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let mut pending = Pending::default();
+    let value = work(conn, &mut pending)?;
+    pending.store(conn)?;
+    Ok(value)
+}
+
+/// Which cells a query reads.
+pub struct CellQuery {
+    pub subject: Subject,
+    pub rollup: Rollup,
+    /// First and last bucket, both included.
+    pub buckets: (NaiveDate, NaiveDate),
+    /// `None`: every area.
+    pub areas: Option<Vec<String>>,
+    pub filters: Vec<(Dimension, String)>,
+}
+
+type CellColumns = (NaiveDate, String, String, String, String, String, String, String, i64, i64, i64, i64, i64);
+
+/// The cells a query asks for, with their counts.
+pub fn read(conn: &mut DbConnection, query: &CellQuery) -> Result<Vec<(CellKey, Counts)>, ApiError> {
+    use stat_cells::dsl as c;
+    let (first, last) = query.buckets;
+    let mut select = c::stat_cells
+        .filter(c::subject.eq(query.subject.table_name()))
+        .filter(c::rollup.eq(query.rollup as i16))
+        .filter(c::bucket.between(first, last))
+        .select((
+            c::bucket,
+            c::area_id,
+            c::organisation_id,
+            c::product_id,
+            c::key_1,
+            c::key_2,
+            c::key_3,
+            c::key_4,
+            c::count_1,
+            c::count_2,
+            c::count_3,
+            c::count_4,
+            c::count_5,
+        ))
+        .into_boxed();
+    if let Some(areas) = &query.areas {
+        select = select.filter(c::area_id.eq_any(areas));
+    }
+    for (dimension, value) in &query.filters {
+        let slot = query.subject.keys().iter().position(|d| d == dimension);
+        select = match (dimension, slot) {
+            (Dimension::Area, _) => select.filter(c::area_id.eq(value)),
+            (Dimension::Organisation, _) => select.filter(c::organisation_id.eq(value)),
+            (Dimension::Product, _) => select.filter(c::product_id.eq(value)),
+            (_, Some(0)) => select.filter(c::key_1.eq(value)),
+            (_, Some(1)) => select.filter(c::key_2.eq(value)),
+            (_, Some(2)) => select.filter(c::key_3.eq(value)),
+            (_, Some(3)) => select.filter(c::key_4.eq(value)),
+            _ => return Err(ApiError::internal(format!("{dimension:?} is not a dimension of {:?}", query.subject))),
+        };
+    }
+    let rows: Vec<CellColumns> = select.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(bucket, area_id, organisation_id, product_id, k1, k2, k3, k4, c1, c2, c3, c4, c5)| {
+            let key = CellKey {
+                subject: query.subject,
+                rollup: query.rollup,
+                bucket,
+                area_id,
+                organisation_id,
+                product_id,
+                keys: [k1, k2, k3, k4],
+            };
+            (key, [c1, c2, c3, c4, c5])
+        })
+        .collect())
+}
