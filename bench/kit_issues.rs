@@ -1,7 +1,8 @@
 //! Handout throughput on SQLite and PostgreSQL: single POSTs from 32
 //! concurrent clients, records through /sync in batches of 100, and the
-//! raw rate of the same inserts straight through diesel (one transaction
-//! each). Run with `cargo bench --bench kit_issues`; PostgreSQL comes from
+//! raw rate of the same rows straight through diesel: the handout and the
+//! running totals it adds to, one transaction each. Run with
+//! `cargo bench --bench kit_issues`; PostgreSQL comes from
 //! BENCH_POSTGRES_URL (default: the local server) and is skipped when it
 //! does not answer.
 
@@ -14,6 +15,7 @@ use naloxone_tracker::config::Cli;
 use naloxone_tracker::db::{Database, DatabaseTarget};
 use naloxone_tracker::kit_issues::{KitIssue, KitSetting, RecipientType};
 use naloxone_tracker::server::{AppState, Application};
+use naloxone_tracker::stats::counting;
 use serde_json::{json, Value};
 
 const PRENOXAD: &str = "0194f0a0-0000-7000-8000-000000000001";
@@ -183,8 +185,10 @@ fn raw_inserts(bench: &Bench) -> f64 {
         bench
             .db
             .write_blocking(move |conn| {
-                diesel::insert_into(naloxone_tracker::schema::kit_issues::table).values(&row).execute(conn)?;
-                Ok(())
+                counting(conn, |conn, totals| {
+                    diesel::insert_into(naloxone_tracker::schema::kit_issues::table).values(&row).execute(conn)?;
+                    totals.kit_issue(conn, &row, 1)
+                })
             })
             .unwrap();
     }

@@ -42,10 +42,15 @@ pub struct Area {
 #[serde(deny_unknown_fields)]
 pub struct NewArea {
     #[validate(length(max = 200), custom(function = "plain_text"))]
-    #[schema(example = "East Ayrshire")]
+    #[schema(
+        example = "East Ayrshire",
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
     pub parent_id: Option<Uuid>,
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub population_at_risk: Option<i32>,
 }
 
@@ -53,6 +58,7 @@ pub struct NewArea {
 #[serde(deny_unknown_fields)]
 pub struct AreaPatch {
     #[validate(length(max = 200), custom(function = "plain_text"))]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -105,7 +111,7 @@ fn check_parent(conn: &mut DbConnection, area_id: &str, parent_id: Option<&str>)
 
 /// Lists areas in creation order.
 #[utoipa::path(
-    get, path = "/api/v1/areas", tag = "areas",
+    get, path = "/api/v1/areas", tag = "areas", operation_id = "list_areas",
     params(AreaFilter, PageParams),
     responses(
         (status = 200, description = "A page of areas", body = Page<Area>),
@@ -139,7 +145,7 @@ pub async fn list(
 
 /// Creates an area (admin).
 #[utoipa::path(
-    post, path = "/api/v1/areas", tag = "areas",
+    post, path = "/api/v1/areas", tag = "areas", operation_id = "create_area",
     request_body = NewArea,
     responses(
         (status = 201, description = "Created", body = Area, headers(("Location" = String, description = "The new area's URL"))),
@@ -179,7 +185,7 @@ pub async fn create(
 
 /// Reads an area.
 #[utoipa::path(
-    get, path = "/api/v1/areas/{id}", tag = "areas",
+    get, path = "/api/v1/areas/{id}", tag = "areas", operation_id = "get_area",
     params(("id" = Uuid, Path, description = "Area id")),
     responses(
         (status = 200, description = "The area", body = Area),
@@ -200,7 +206,7 @@ pub async fn get(
 
 /// Changes an area (admin).
 #[utoipa::path(
-    patch, path = "/api/v1/areas/{id}", tag = "areas",
+    patch, path = "/api/v1/areas/{id}", tag = "areas", operation_id = "update_area",
     params(("id" = Uuid, Path, description = "Area id")),
     request_body = AreaPatch,
     responses(

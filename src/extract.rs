@@ -57,17 +57,34 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 
 /// Decodes JSON, telling a syntax error (400) from a body of the wrong shape (422).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(not_an_object());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // serde_json calls some type mismatches (`true` for an enum) syntax errors.
         let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
         decode_error(error, well_formed)
-    })
+    })?;
+    // Anything but white space after the value makes the body malformed.
+    deserializer
+        .end()
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 /// Decodes one item of a JSON body already parsed (a record in a sync batch).
 pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if value.is_array() {
+        return Err(not_an_object());
+    }
     serde_path_to_error::deserialize(value).map_err(|error| decode_error(error, true))
+}
+
+/// serde would read a record from a JSON array too, taking its fields in
+/// order; every body and record is an object.
+fn not_an_object() -> ApiError {
+    ApiError::validation(vec![FieldError::new(String::new(), "invalid_type", "expected a JSON object")])
 }
 
 fn decode_error(error: serde_path_to_error::Error<serde_json::Error>, well_formed: bool) -> ApiError {
@@ -143,5 +160,9 @@ mod tests {
         assert_eq!(error.status, 422);
         let error = decode_json::<Body>(br#"{"name": true, "count": 1}"#).unwrap_err().problem();
         assert_eq!((error.status, error.errors[0].field.as_str()), (422, "name"));
+        let error = decode_json::<Body>(br#"{"name": "a", "count": 1} x"#).unwrap_err().problem();
+        assert_eq!((error.status, error.code.as_str()), (400, "malformed_json"));
+        let error = decode_json::<Body>(br#" ["a", 1]"#).unwrap_err().problem();
+        assert_eq!((error.status, error.errors[0].code.as_str()), (422, "invalid_type"));
     }
 }

@@ -15,7 +15,7 @@ use validator::Validate;
 use std::collections::{HashMap, HashSet};
 
 use crate::audit::{self, Action};
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::certificates::Authority;
 use crate::db::{now, truncate_to_micros, DbConnection};
 use crate::error::{responses, ApiError, FieldError};
@@ -171,7 +171,7 @@ pub struct NewKitIssue {
     /// A pseudonymous code (e.g. three letters of a surname and four
     /// birth-date digits). Stored only as a keyed hash.
     #[validate(length(min = 2, max = 32))]
-    #[schema(write_only, example = "SMI0412")]
+    #[schema(write_only, example = "SMI0412", min_length = 2, max_length = 32)]
     pub recipient_code: Option<String>,
     pub age_band: Option<AgeBand>,
     pub gender: Option<Gender>,
@@ -192,6 +192,7 @@ pub struct KitIssuePatch {
     #[schema(value_type = Option<Uuid>)]
     pub batch_id: Option<Option<Uuid>>,
     #[validate(range(min = 1, max = 500))]
+    #[schema(minimum = 1, maximum = 500)]
     pub quantity: Option<i32>,
     pub recipient_type: Option<RecipientType>,
     #[serde(default, deserialize_with = "double_option")]
@@ -412,6 +413,9 @@ pub fn submit(
     key: &[u8],
     new: NewKitIssue,
 ) -> Result<Submission<KitIssue>, ApiError> {
+    // Only peers hand out kits (DESIGN): a trainer or coordinator who does
+    // holds the peer role as well.
+    principal.require_any(&[Role::Peer])?;
     let id = new.id.to_string();
     let code_hash = new.recipient_code.as_deref().map(|code| hash_recipient_code(key, code)).transpose()?;
     // The fingerprint never sees the code as typed: only its keyed hash.
@@ -620,7 +624,7 @@ fn list_in_scope(
 /// Records a handout. The same id with the same body again answers 200
 /// with the stored record; with another body, 409.
 #[utoipa::path(
-    post, path = "/api/v1/kit-issues", tag = "kit issues",
+    post, path = "/api/v1/kit-issues", tag = "kit issues", operation_id = "create_kit_issue",
     request_body = NewKitIssue,
     responses(
         (status = 201, description = "Recorded", body = KitIssue, headers(("Location" = String, description = "The record's URL"))),
@@ -652,7 +656,7 @@ pub async fn create(
 
 /// Lists handouts: a peer their own, a coordinator their organisation's, an admin all.
 #[utoipa::path(
-    get, path = "/api/v1/kit-issues", tag = "kit issues",
+    get, path = "/api/v1/kit-issues", tag = "kit issues", operation_id = "list_kit_issues",
     params(KitIssueFilter, PageParams),
     responses(
         (status = 200, description = "A page of handouts, oldest record first", body = Page<KitIssue>),
@@ -675,7 +679,7 @@ pub async fn list(
 
 /// Reads a handout (voided ones too).
 #[utoipa::path(
-    get, path = "/api/v1/kit-issues/{id}", tag = "kit issues",
+    get, path = "/api/v1/kit-issues/{id}", tag = "kit issues", operation_id = "get_kit_issue",
     params(("id" = Uuid, Path, description = "Kit issue id")),
     responses(
         (status = 200, description = "The handout", body = KitIssue),
@@ -705,7 +709,7 @@ pub async fn get(
 
 /// Corrects a handout; its stock moves with it.
 #[utoipa::path(
-    patch, path = "/api/v1/kit-issues/{id}", tag = "kit issues",
+    patch, path = "/api/v1/kit-issues/{id}", tag = "kit issues", operation_id = "update_kit_issue",
     params(("id" = Uuid, Path, description = "Kit issue id")),
     request_body = KitIssuePatch,
     responses(
@@ -735,7 +739,7 @@ pub async fn update(
 
 /// Voids a handout: it stays readable, stops counting, and its kits go back to the peer. Voiding again changes nothing.
 #[utoipa::path(
-    post, path = "/api/v1/kit-issues/{id}/void", tag = "kit issues",
+    post, path = "/api/v1/kit-issues/{id}/void", tag = "kit issues", operation_id = "void_kit_issue",
     params(("id" = Uuid, Path, description = "Kit issue id")),
     request_body = VoidRequest,
     responses(

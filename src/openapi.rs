@@ -23,8 +23,9 @@ Lists take `limit` (1 to 200) and `cursor` and answer `{items, next_cursor}` in 
 `next_cursor` is null on the last page.\n\n\
 Sign in at `/api/v1/auth/login` and send the access token as `Authorization: Bearer …`. Access tokens \
 last 15 minutes by default; refresh tokens are single use.",
-        license(name = "AGPL-3.0-or-later")
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
+    servers((url = "/", description = "The server that serves this document")),
     paths(
         health::health,
         health::ready,

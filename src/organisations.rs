@@ -54,7 +54,11 @@ pub struct Organisation {
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     #[validate(length(max = 200), custom(function = "plain_text"))]
-    #[schema(example = "Kilmarnock Recovery Hub")]
+    #[schema(
+        example = "Kilmarnock Recovery Hub",
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
     pub kind: OrganisationKind,
     pub area_id: Uuid,
@@ -66,6 +70,7 @@ pub struct NewOrganisation {
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
     #[validate(length(max = 200), custom(function = "plain_text"))]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
     pub name: Option<String>,
     pub kind: Option<OrganisationKind>,
     pub area_id: Option<Uuid>,
@@ -92,7 +97,7 @@ fn check_area(conn: &mut DbConnection, area_id: &str) -> Result<(), ApiError> {
 
 /// Lists organisations in creation order.
 #[utoipa::path(
-    get, path = "/api/v1/organisations", tag = "organisations",
+    get, path = "/api/v1/organisations", tag = "organisations", operation_id = "list_organisations",
     params(OrganisationFilter, PageParams),
     responses(
         (status = 200, description = "A page of organisations", body = Page<Organisation>),
@@ -132,7 +137,7 @@ pub async fn list(
 
 /// Creates an organisation (admin).
 #[utoipa::path(
-    post, path = "/api/v1/organisations", tag = "organisations",
+    post, path = "/api/v1/organisations", tag = "organisations", operation_id = "create_organisation",
     request_body = NewOrganisation,
     responses(
         (status = 201, description = "Created", body = Organisation, headers(("Location" = String, description = "The new organisation's URL"))),
@@ -184,7 +189,7 @@ pub async fn create(
 
 /// Reads an organisation.
 #[utoipa::path(
-    get, path = "/api/v1/organisations/{id}", tag = "organisations",
+    get, path = "/api/v1/organisations/{id}", tag = "organisations", operation_id = "get_organisation",
     params(("id" = Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = Organisation),
@@ -206,7 +211,7 @@ pub async fn get(
 
 /// Changes an organisation (admin).
 #[utoipa::path(
-    patch, path = "/api/v1/organisations/{id}", tag = "organisations",
+    patch, path = "/api/v1/organisations/{id}", tag = "organisations", operation_id = "update_organisation",
     params(("id" = Uuid, Path, description = "Organisation id")),
     request_body = OrganisationPatch,
     responses(

@@ -47,6 +47,7 @@ pub struct Product {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     #[validate(length(max = 200), custom(function = "plain_text"))]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
     pub name: String,
     pub route: Route,
     #[validate(range(min = 1, max = 20))]
@@ -66,7 +67,7 @@ pub struct ProductFilter {
 
 /// Lists products (the common ones are there from the start).
 #[utoipa::path(
-    get, path = "/api/v1/products", tag = "products",
+    get, path = "/api/v1/products", tag = "products", operation_id = "list_products",
     params(ProductFilter, PageParams),
     responses(
         (status = 200, description = "A page of products", body = Page<Product>),
@@ -103,7 +104,7 @@ pub async fn list(
 
 /// Adds a product (admin).
 #[utoipa::path(
-    post, path = "/api/v1/products", tag = "products",
+    post, path = "/api/v1/products", tag = "products", operation_id = "create_product",
     request_body = NewProduct,
     responses(
         (status = 201, description = "Created", body = Product, headers(("Location" = String, description = "The new product's URL"))),
@@ -155,7 +156,7 @@ pub async fn create(
 
 /// Reads a product.
 #[utoipa::path(
-    get, path = "/api/v1/products/{id}", tag = "products",
+    get, path = "/api/v1/products/{id}", tag = "products", operation_id = "get_product",
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The product", body = Product),

@@ -158,7 +158,11 @@ pub fn may_correct(principal: &Principal, author_id: &str, organisation_id: &str
 #[serde(deny_unknown_fields)]
 pub struct VoidRequest {
     #[validate(length(max = 500), custom(function = "plain_text"))]
-    #[schema(example = "entered twice")]
+    #[schema(
+        example = "entered twice",
+        max_length = 500,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub reason: String,
 }
 

@@ -155,6 +155,7 @@ pub struct ReversalPatch {
     pub administered_by: Option<AdministeredBy>,
     pub product_id: Option<Uuid>,
     #[validate(range(min = 1, max = 10))]
+    #[schema(minimum = 1, maximum = 10)]
     pub doses: Option<i32>,
     pub emergency_services_called: Option<YesNoUnknown>,
     pub ambulance_attended: Option<YesNoUnknown>,
@@ -457,7 +458,7 @@ fn list_in_scope(
 /// with the same body again answers 200 with the stored report; with
 /// another body, 409.
 #[utoipa::path(
-    post, path = "/api/v1/reversals", tag = "reversals",
+    post, path = "/api/v1/reversals", tag = "reversals", operation_id = "create_reversal",
     request_body = NewReversal,
     responses(
         (status = 201, description = "Recorded", body = Reversal, headers(("Location" = String, description = "The report's URL"))),
@@ -489,7 +490,7 @@ pub async fn create(
 
 /// Lists reports: a peer their own, a coordinator their organisation's, an admin all.
 #[utoipa::path(
-    get, path = "/api/v1/reversals", tag = "reversals",
+    get, path = "/api/v1/reversals", tag = "reversals", operation_id = "list_reversals",
     params(ReversalFilter, PageParams),
     responses(
         (status = 200, description = "A page of reports, oldest record first", body = Page<Reversal>),
@@ -512,7 +513,7 @@ pub async fn list(
 
 /// Reads a report (voided ones too).
 #[utoipa::path(
-    get, path = "/api/v1/reversals/{id}", tag = "reversals",
+    get, path = "/api/v1/reversals/{id}", tag = "reversals", operation_id = "get_reversal",
     params(("id" = Uuid, Path, description = "Reversal report id")),
     responses(
         (status = 200, description = "The report", body = Reversal),
@@ -542,7 +543,7 @@ pub async fn get(
 
 /// Corrects a report: its reporter within 7 days, a coordinator of its organisation or an admin at any time.
 #[utoipa::path(
-    patch, path = "/api/v1/reversals/{id}", tag = "reversals",
+    patch, path = "/api/v1/reversals/{id}", tag = "reversals", operation_id = "update_reversal",
     params(("id" = Uuid, Path, description = "Reversal report id")),
     request_body = ReversalPatch,
     responses(
@@ -572,7 +573,7 @@ pub async fn update(
 
 /// Voids a report: it stays readable and stops counting. Voiding again changes nothing.
 #[utoipa::path(
-    post, path = "/api/v1/reversals/{id}/void", tag = "reversals",
+    post, path = "/api/v1/reversals/{id}/void", tag = "reversals", operation_id = "void_reversal",
     params(("id" = Uuid, Path, description = "Reversal report id")),
     request_body = VoidRequest,
     responses(

@@ -20,7 +20,7 @@ use crate::pagination::{ListQuery, Page, PageParams, PageRequest};
 use crate::records::VoidRequest;
 use crate::schema::{batches, products, stock_allocations, stock_movements};
 use crate::server::AppState;
-use crate::validation::plain_text;
+use crate::validation::{plain_text, plausible_date};
 
 crate::text_enum! {
     /// What a coordinator does with stock.
@@ -86,10 +86,13 @@ pub struct Batch {
 pub struct NewBatch {
     pub product_id: Uuid,
     #[validate(length(max = 64), custom(function = "plain_text"))]
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
     pub lot_number: String,
     #[schema(value_type = String, format = Date)]
+    #[validate(custom(function = "plausible_date"))]
     pub expires_on: NaiveDate,
     #[validate(range(min = 1, max = 100000))]
+    #[schema(minimum = 1, maximum = 100000)]
     pub quantity: i32,
     /// Admins only; a coordinator's batches are their organisation's.
     pub organisation_id: Option<Uuid>,
@@ -114,6 +117,7 @@ pub struct NewMovement {
     /// The peer: needed to allocate or return; for a write-off, the peer whose kits are lost.
     pub user_id: Option<Uuid>,
     #[validate(range(min = 1, max = 100000))]
+    #[schema(minimum = 1, maximum = 100000)]
     pub quantity: i32,
     /// Needed for a write-off.
     pub reason: Option<WriteOffReason>,

@@ -152,9 +152,11 @@ pub struct NewTraining {
     pub attendee_ids: Vec<Uuid>,
     #[serde(default)]
     #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
     pub anonymous_attendees: i32,
     #[serde(default)]
     #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
     pub kits_handed_out: i32,
 }
 
@@ -169,8 +171,10 @@ pub struct TrainingPatch {
     #[validate(custom(function = "validate_attendees"))]
     pub attendee_ids: Option<Vec<Uuid>>,
     #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
     pub anonymous_attendees: Option<i32>,
     #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
     pub kits_handed_out: Option<i32>,
 }
 
@@ -504,7 +508,7 @@ fn list_in_scope(
 /// Records a training session. The same id with the same body again
 /// answers 200 with the stored session; with another body, 409.
 #[utoipa::path(
-    post, path = "/api/v1/trainings", tag = "trainings",
+    post, path = "/api/v1/trainings", tag = "trainings", operation_id = "create_training",
     request_body = NewTraining,
     responses(
         (status = 201, description = "Recorded", body = Training, headers(("Location" = String, description = "The session's URL"))),
@@ -531,7 +535,7 @@ pub async fn create(
 
 /// Lists sessions: a trainer their own, a coordinator their organisation's, an admin all.
 #[utoipa::path(
-    get, path = "/api/v1/trainings", tag = "trainings",
+    get, path = "/api/v1/trainings", tag = "trainings", operation_id = "list_trainings",
     params(TrainingFilter, PageParams),
     responses(
         (status = 200, description = "A page of sessions, oldest record first", body = Page<Training>),
@@ -554,7 +558,7 @@ pub async fn list(
 
 /// Reads a session (voided ones too).
 #[utoipa::path(
-    get, path = "/api/v1/trainings/{id}", tag = "trainings",
+    get, path = "/api/v1/trainings/{id}", tag = "trainings", operation_id = "get_training",
     params(("id" = Uuid, Path, description = "Training id")),
     responses(
         (status = 200, description = "The session", body = Training),
@@ -584,7 +588,7 @@ pub async fn get(
 
 /// Corrects a session: its trainer within 7 days, a coordinator of its organisation or an admin at any time.
 #[utoipa::path(
-    patch, path = "/api/v1/trainings/{id}", tag = "trainings",
+    patch, path = "/api/v1/trainings/{id}", tag = "trainings", operation_id = "update_training",
     params(("id" = Uuid, Path, description = "Training id")),
     request_body = TrainingPatch,
     responses(
@@ -614,7 +618,7 @@ pub async fn update(
 
 /// Voids a session: it stays readable and stops counting. Voiding again changes nothing.
 #[utoipa::path(
-    post, path = "/api/v1/trainings/{id}/void", tag = "trainings",
+    post, path = "/api/v1/trainings/{id}/void", tag = "trainings", operation_id = "void_training",
     params(("id" = Uuid, Path, description = "Training id")),
     request_body = VoidRequest,
     responses(

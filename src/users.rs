@@ -187,10 +187,14 @@ fn validate_roles(roles: &[Role]) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     #[validate(email(message = "must be an email address"), length(max = 254))]
-    #[schema(example = "peer@hub.example")]
+    #[schema(example = "peer@hub.example", format = Email, max_length = 254)]
     pub email: String,
     #[validate(length(max = 100), custom(function = "plain_text"))]
-    #[schema(example = "Sam K.")]
+    #[schema(
+        example = "Sam K.",
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub display_name: String,
     /// 10 to 128 characters. Write only.
     #[validate(length(min = "MIN_PASSWORD_LENGTH", max = "MAX_PASSWORD_LENGTH"))]
@@ -213,8 +217,10 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[validate(email(message = "must be an email address"), length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     #[validate(length(max = 100), custom(function = "plain_text"))]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
     pub display_name: Option<String>,
     /// A new password ends all of the user's sessions.
     #[validate(length(min = "MIN_PASSWORD_LENGTH", max = "MAX_PASSWORD_LENGTH"))]
@@ -436,7 +442,7 @@ async fn hash_off_thread(password: Option<String>) -> Result<Option<String>, Api
 
 /// Lists users: an admin sees everyone, a coordinator their organisation's.
 #[utoipa::path(
-    get, path = "/api/v1/users", tag = "users",
+    get, path = "/api/v1/users", tag = "users", operation_id = "list_users",
     params(UserFilter, PageParams),
     responses(
         (status = 200, description = "A page of users, oldest first", body = Page<User>),
@@ -492,7 +498,7 @@ pub async fn list(
 
 /// Creates a user. A coordinator creates users in their own organisation only.
 #[utoipa::path(
-    post, path = "/api/v1/users", tag = "users",
+    post, path = "/api/v1/users", tag = "users", operation_id = "create_user",
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = User, headers(("Location" = String, description = "The new user's URL"))),
@@ -517,7 +523,7 @@ pub async fn create_handler(
 
 /// Reads a user: an admin any, a coordinator their organisation's, anyone themselves.
 #[utoipa::path(
-    get, path = "/api/v1/users/{id}", tag = "users",
+    get, path = "/api/v1/users/{id}", tag = "users", operation_id = "get_user",
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = User),
@@ -548,7 +554,7 @@ pub async fn get(
 
 /// Changes a user. Deactivating ends their sessions and their access tokens stop working.
 #[utoipa::path(
-    patch, path = "/api/v1/users/{id}", tag = "users",
+    patch, path = "/api/v1/users/{id}", tag = "users", operation_id = "update_user",
     params(("id" = Uuid, Path, description = "User id")),
     request_body = UserPatch,
     responses(

@@ -94,8 +94,12 @@ async fn only_a_certified_peer_may_hand_out(app: TestApp) {
     app.post(&format!("/api/v1/certificates/{certificate}/revoke"), &o.admin, json!({"reason": "left"})).await;
     assert_eq!(app.post("/api/v1/kit-issues", &o.peer, tally(&o.area, 1)).await.code(), "certificate_required");
     assert_eq!(app.post("/api/v1/kit-issues", &o.peer, before_revocation).await.status, StatusCode::CREATED);
-    // A coordinator with no certificate is no distributor.
-    assert_eq!(app.post("/api/v1/kit-issues", &o.coordinator, tally(&o.area, 1)).await.code(), "certificate_required");
+    // A coordinator is no distributor, nor is a trainer who is not a peer,
+    // even with a peer_trainer certificate.
+    assert_eq!(app.post("/api/v1/kit-issues", &o.coordinator, tally(&o.area, 1)).await.status, StatusCode::FORBIDDEN);
+    let (trainer_id, trainer) = app.user(&o.admin, "trainer@hub.example", &["trainer"], &o.organisation).await;
+    app.create("/api/v1/certificates", &o.admin, json!({"user_id": trainer_id, "level": "peer_trainer"})).await;
+    assert_eq!(app.post("/api/v1/kit-issues", &trainer, tally(&o.area, 1)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         app.get("/api/v1/kit-issues", &o.admin).await.body["items"].as_array().unwrap().len(),
         1,

@@ -17,10 +17,14 @@ use crate::validation::plain_text;
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(max = 254), custom(function = "plain_text"))]
-    #[schema(example = "coordinator@hub.example")]
+    #[schema(
+        example = "coordinator@hub.example",
+        max_length = 254,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub email: String,
     #[validate(length(min = 1, max = 128))]
-    #[schema(example = "a long passphrase")]
+    #[schema(example = "a long passphrase", min_length = 1, max_length = 128)]
     pub password: String,
 }
 
@@ -28,6 +32,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
 }
 

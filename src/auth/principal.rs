@@ -74,6 +74,10 @@ impl FromRequest for Principal {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token?;
             let claims = state.tokens.verify_access(&token)?;
+            // Only this server's keys sign tokens, and it puts a user id in `sub`.
+            if uuid::Uuid::parse_str(&claims.sub).is_err() {
+                return Err(ApiError::unauthorized("invalid_token", "the access token is not valid"));
+            }
             let account = state.db.run(move |conn| users::find_account(conn, &claims.sub)).await?;
             match account {
                 Some(account) if account.active => Ok(Principal {

@@ -25,7 +25,7 @@ pub struct CertificateToken {
 /// Issues a certificate: a trainer holding a valid peer_trainer
 /// certificate, or an admin (to bootstrap the first trainers).
 #[utoipa::path(
-    post, path = "/api/v1/certificates", tag = "certificates",
+    post, path = "/api/v1/certificates", tag = "certificates", operation_id = "create_certificate",
     request_body = NewCertificate,
     responses(
         (status = 201, description = "Issued", body = Certificate, headers(("Location" = String, description = "The certificate's URL"))),
@@ -56,7 +56,7 @@ pub async fn create(
 /// Lists the certificates the caller may see: their own, those they
 /// issued, and for a coordinator those of their organisation's people.
 #[utoipa::path(
-    get, path = "/api/v1/certificates", tag = "certificates",
+    get, path = "/api/v1/certificates", tag = "certificates", operation_id = "list_certificates",
     params(CertificateFilter, PageParams),
     responses(
         (status = 200, description = "A page of certificates, oldest first", body = Page<Certificate>),
@@ -77,7 +77,7 @@ pub async fn list(
 
 /// Reads a certificate.
 #[utoipa::path(
-    get, path = "/api/v1/certificates/{id}", tag = "certificates",
+    get, path = "/api/v1/certificates/{id}", tag = "certificates", operation_id = "get_certificate",
     params(("id" = Uuid, Path, description = "Certificate id")),
     responses(
         (status = 200, description = "The certificate", body = Certificate),

@@ -441,6 +441,9 @@ pub fn list(
         None => {}
     }
     if let Some(days) = filter.expiring_within_days {
+        if days > 3650 {
+            return Err(ApiError::bad_request("invalid_query", "expiring_within_days: at most 3650"));
+        }
         let horizon = at + chrono::Duration::days(i64::from(days));
         query = query
             .filter(certificates::revoked_at.is_null())

@@ -23,12 +23,20 @@ fn date_format() -> Option<SchemaFormat> {
     Some(SchemaFormat::KnownFormat(KnownFormat::Date))
 }
 
-/// The schema of a dimension's values (an id or one of a list).
-fn dimension_schema(dimension: Dimension, kind: SchemaType) -> ObjectBuilder {
+/// The schema of a dimension's values (an id or one of a list), or null
+/// too when `or_null` (a list's enum then holds null as well).
+fn dimension_schema(dimension: Dimension, or_null: bool) -> ObjectBuilder {
+    let kind = if or_null { nullable(Type::String) } else { Type::String.into() };
     let builder = ObjectBuilder::new().schema_type(kind);
     match dimension.values() {
         None => builder.format(uuid_format()),
-        Some(values) => builder.enum_values(Some(values)),
+        Some(values) => {
+            let mut values: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+            if or_null {
+                values.push(serde_json::Value::Null);
+            }
+            builder.enum_values(Some(values))
+        }
     }
 }
 
@@ -44,7 +52,7 @@ fn row_schema(subject: Subject, with_keys: bool) -> Schema {
         for dimension in subject.dimensions() {
             row = row.property(
                 dimension.field(),
-                dimension_schema(dimension, nullable(Type::String))
+                dimension_schema(dimension, true)
                     .description(Some("With this dimension in group_by; null when not recorded")),
             );
         }
@@ -126,7 +134,7 @@ fn params(subject: Subject) -> Vec<Parameter> {
         ),
         query(
             "group_by",
-            ObjectBuilder::new().schema_type(Type::String),
+            ObjectBuilder::new().schema_type(Type::String).pattern(Some(group_by_pattern(&group_names, &dimensions))),
             format!(
                 "Comma separated, any of: {} (one period at most). `area_id`, `organisation_id` and \
                  `product_id` are accepted for area, organisation and product",
@@ -144,9 +152,20 @@ fn params(subject: Subject) -> Vec<Parameter> {
             Dimension::Area => "Only this area and the areas beneath it".to_owned(),
             other => format!("Only this {}", other.name().replace('_', " ")),
         };
-        all.push(query(dimension.field(), dimension_schema(dimension, Type::String.into()), description));
+        all.push(query(dimension.field(), dimension_schema(dimension, false), description));
     }
     all
+}
+
+/// What `group_by` accepts, as the parser reads it: comma-separated names
+/// (or the dimensions' field names), spaces around them and empty parts
+/// ignored. One period at most and no name twice are rules a pattern
+/// cannot say; breaking them answers 400.
+fn group_by_pattern(group_names: &[&str], dimensions: &[Dimension]) -> String {
+    let mut names: Vec<&str> = group_names.to_vec();
+    names.extend(dimensions.iter().map(|d| d.field()).filter(|f| !group_names.contains(f)));
+    let name = format!(r"\s*({})?\s*", names.join("|"));
+    format!("^{name}(,{name})*$")
 }
 
 /// Declares a table's schema and query parameters for one subject.

@@ -88,7 +88,18 @@ fn invalid(detail: impl Into<String>) -> ApiError {
 }
 
 fn parse_date(name: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid(format!("{name}: expected a date as YYYY-MM-DD")))
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| invalid(format!("{name}: expected a date as YYYY-MM-DD")))?;
+    within_calendar(name, date)
+}
+
+/// A query's date must lie in the years both databases can compare: 1 to 9999.
+pub fn within_calendar(name: &str, date: NaiveDate) -> Result<NaiveDate, ApiError> {
+    if (earliest()..=latest()).contains(&date) {
+        Ok(date)
+    } else {
+        Err(invalid(format!("{name}: must be a date from year 1 to 9999")))
+    }
 }
 
 /// Checks a filter value: an id must be a UUID, anything else one of its dimension's values.
@@ -417,6 +428,24 @@ fn wants_csv(request: &HttpRequest, asked: &Request) -> bool {
                 .is_some_and(|accept| accept.split(',').any(|m| m.trim().starts_with("text/csv"))))
 }
 
+/// Runs a statistics read for the caller: peers and trainers are refused
+/// before any query; everyone else gets what their scope allows.
+pub async fn for_viewer<T, F>(state: &AppState, principal: Principal, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, &Viewer) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    Viewer::may_ask(&principal)?;
+    let threshold = state.disclosure_threshold;
+    state
+        .db
+        .run(move |conn| {
+            let viewer = Viewer::of(conn, &principal, threshold)?;
+            work(conn, &viewer)
+        })
+        .await
+}
+
 /// Answers `/stats/{subject}` as JSON or CSV.
 async fn answer(
     state: web::Data<AppState>,
@@ -427,14 +456,7 @@ async fn answer(
     Viewer::may_ask(&principal)?;
     let request = Request::parse(subject, http.query_string())?;
     let csv = wants_csv(&http, &request);
-    let threshold = state.disclosure_threshold;
-    let table = state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::of(conn, &principal, threshold)?;
-            table(conn, subject, request, &viewer)
-        })
-        .await?;
+    let table = for_viewer(&state, principal, move |conn, viewer| table(conn, subject, request, viewer)).await?;
     if csv {
         Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
@@ -562,6 +584,8 @@ mod tests {
             "colour=red",
             "format=xml",
             "from=2025-01-01&from=2025-01-02",
+            "to=-262143-01-01",
+            "from=+10000-01-01",
         ] {
             let error = Request::parse(Subject::KitIssues, query).unwrap_err();
             assert_eq!(error.status().as_u16(), 400, "{query}");

@@ -74,14 +74,10 @@ pub fn is_spike(last_7_days: i64, baseline: i64) -> bool {
     last_7_days >= MIN_REPORTS && last_7_days * BASELINE_WEEKS as i64 >= FACTOR * baseline
 }
 
-fn compute(
-    conn: &mut DbConnection,
-    viewer: &Viewer,
-    filter: SpikeFilter,
-    threshold: Option<i64>,
-) -> Result<SpikeReport, ApiError> {
+fn compute(conn: &mut DbConnection, viewer: &Viewer, filter: SpikeFilter) -> Result<SpikeReport, ApiError> {
+    let threshold = viewer.threshold;
     let as_of = filter.as_of.unwrap_or_else(|| now().date());
-    let day = |days_back: u64| as_of.checked_sub_days(Days::new(days_back)).unwrap_or(NaiveDate::MIN);
+    let day = |days_back: u64| as_of.checked_sub_days(Days::new(days_back)).unwrap_or(as_of).max(super::earliest());
     let window_from = day(6);
     let baseline_from = day(6 + 7 * BASELINE_WEEKS);
     let baseline_to = day(7);
@@ -167,16 +163,9 @@ pub async fn spikes(
     principal: Principal,
     query: web::Query<SpikeFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    Viewer::may_ask(&principal)?;
-    let threshold = state.disclosure_threshold;
-    let report = state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::of(conn, &principal, threshold)?;
-            let threshold = viewer.threshold;
-            compute(conn, &viewer, query.into_inner(), threshold)
-        })
-        .await?;
+    query.as_of.map(|d| super::within_calendar("as_of", d)).transpose()?;
+    let report =
+        super::for_viewer(&state, principal, move |conn, viewer| compute(conn, viewer, query.into_inner())).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -100,6 +100,24 @@ fn certificate_counts(
     Ok((peers, expiring))
 }
 
+/// The field of `Summary` that shows one of a subject's counts, which is
+/// the name `suppressed` lists; `None` for a count it does not show.
+fn summary_field(subject: Subject, count: &str) -> Option<&'static str> {
+    Some(match (subject, count) {
+        (Subject::KitIssues, "kits") => "kits",
+        (Subject::KitIssues, "doses") => "doses",
+        (Subject::KitIssues, "first_supplies") => "first_supplies",
+        (Subject::Reversals, "reports") => "reversal_reports",
+        (Subject::Reversals, "survived") => "survived",
+        (Subject::Reversals, "died") => "died",
+        (Subject::Reversals, "unknown_outcome") => "unknown_outcome",
+        (Subject::Trainings, "sessions") => "training_sessions",
+        (Subject::Trainings, "people_trained") => "people_trained",
+        (Subject::Trainings, "certificates_issued") => "certificates_issued",
+        _ => return None,
+    })
+}
+
 /// Hides what a commissioner may not see among one subject's figures.
 fn shown(subject: Subject, counts: &[i64], threshold: Option<i64>, suppressed: &mut Vec<String>) -> Vec<Option<i64>> {
     let hidden = match threshold {
@@ -107,7 +125,7 @@ fn shown(subject: Subject, counts: &[i64], threshold: Option<i64>, suppressed: &
         None => vec![false; counts.len()],
     };
     for (name, _) in subject.counts().iter().zip(&hidden).filter(|(_, h)| **h) {
-        suppressed.push((*name).to_owned());
+        suppressed.extend(summary_field(subject, name).map(str::to_owned));
     }
     counts.iter().zip(hidden).map(|(c, h)| (!h).then_some(*c)).collect()
 }
@@ -208,18 +226,15 @@ pub async fn summary(
     query: web::Query<SummaryFilter>,
 ) -> Result<HttpResponse, ApiError> {
     Viewer::may_ask(&principal)?;
+    for (name, date) in [("from", query.from), ("to", query.to)] {
+        date.map(|d| super::within_calendar(name, d)).transpose()?;
+    }
     if let (Some(from), Some(to)) = (query.from, query.to) {
         if from > to {
             return Err(ApiError::bad_request("invalid_query", "from: must not be after to"));
         }
     }
-    let threshold = state.disclosure_threshold;
-    let summary = state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::of(conn, &principal, threshold)?;
-            compute(conn, &viewer, query.into_inner())
-        })
-        .await?;
+    let summary =
+        super::for_viewer(&state, principal, move |conn, viewer| compute(conn, viewer, query.into_inner())).await?;
     Ok(HttpResponse::Ok().json(summary))
 }

@@ -346,3 +346,11 @@ impl TestApp {
             .collect()
     }
 }
+
+impl TestApp {
+    /// The app's data folder, where it keeps the secrets it generated
+    /// (`jwt_secret`, …): hostile-input tests sign their own tokens with it.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+}
