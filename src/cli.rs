@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `create-admin`, `openapi`.
+//! The command line: `serve` (the default), `migrate`, `create-admin`, `openapi`, `seed-demo`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
@@ -40,7 +40,45 @@ pub fn run() -> anyhow::Result<()> {
             print!("{}", crate::openapi::document());
             Ok(())
         }
+        Command::SeedDemo { kits, years, seed, password } => {
+            let db = open_database(&cli.settings)?;
+            seed_demo(&db, kits, years, seed, password)
+        }
     }
+}
+
+/// Fills the database with demo data and tells how to sign in.
+fn seed_demo(db: &Database, kits: u64, years: u32, seed: u64, password: Option<String>) -> anyhow::Result<()> {
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(crate::seed::random_password);
+    let options = crate::seed::SeedOptions { kits, years, seed, password: password.clone(), progress: true };
+    let report = crate::seed::seed_demo(db, &options)?;
+    println!(
+        "demo data: {} areas, {} organisations, {} users, {} trainings, {} certificates, {} handouts ({} kits), {} reversal reports in {:.1}s",
+        report.areas,
+        report.organisations,
+        report.users,
+        report.trainings,
+        report.certificates,
+        report.kit_issues,
+        report.kits,
+        report.reversals,
+        report.elapsed.as_secs_f64()
+    );
+    println!("commissioners:");
+    for (area, email) in &report.commissioners {
+        println!("  {email} ({area})");
+    }
+    println!("coordinators, trainers and peers: coordinator.<organisation>@demo.example, trainer1.<organisation>@…, peer1.<organisation>@…");
+    if generated {
+        println!(
+            "admin: {}  password: {password}  (every demo user shares this password; it is not shown again)",
+            report.admin_email
+        );
+    } else {
+        println!("admin: {}  (every demo user has the password given)", report.admin_email);
+    }
+    Ok(())
 }
 
 fn describe(error: &crate::error::ApiError) -> String {

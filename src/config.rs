@@ -40,6 +40,24 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Fill the database with realistic demo data: areas, organisations,
+    /// users of every role, trainings, certificates, handouts and reversal
+    /// reports over the years. Once per database.
+    SeedDemo {
+        /// Kit-issue records (handouts) to make; a tally record holds several kits.
+        #[arg(long, default_value_t = crate::seed::DEFAULT_KITS, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+        kits: u64,
+        /// Years of history, up to the start of today (UTC).
+        #[arg(long, default_value_t = crate::seed::DEFAULT_YEARS, value_parser = clap::value_parser!(u32).range(1..=30))]
+        years: u32,
+        /// Seed of the random generator: the same seed and options give the same data.
+        #[arg(long, default_value_t = crate::seed::DEFAULT_SEED)]
+        seed: u64,
+        /// The password every demo user shares (at least 10 characters).
+        /// When absent, a random one is made and printed at the end.
+        #[arg(long, env = "DEMO_PASSWORD")]
+        password: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +163,18 @@ mod tests {
         if std::env::var_os("DATABASE_URL").is_none() {
             assert_eq!(cli.settings.database_target().location, "/tmp/nx/naloxone.db");
         }
+    }
+
+    #[test]
+    fn seed_demo_takes_its_options() {
+        let cli = Cli::try_parse_from(["naloxone-tracker", "seed-demo", "--kits", "2000", "--years", "3"]).unwrap();
+        match cli.command {
+            Some(Command::SeedDemo { kits, years, seed, .. }) => {
+                assert_eq!((kits, years, seed), (2000, 3, crate::seed::DEFAULT_SEED));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["naloxone-tracker", "seed-demo", "--years", "0"]).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod products;
 pub mod records;
 pub mod reversals;
 pub mod schema;
+pub mod seed;
 pub mod server;
 pub mod stats;
 pub mod stock;
