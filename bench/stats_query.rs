@@ -180,7 +180,7 @@ async fn stop(running: Vec<Running>) {
 fn print_table(backend: &str, results: &[Measured]) {
     println!();
     println!(
-        "{backend}: GET /api/v1/stats/kits?group_by=month,area for last year; {WARM_UP} warm-up + {TIMED} timed calls"
+        "{backend}: GET /api/v1/stats/kits?group_by=month,area for last year; {WARM_UP} warm-up + {TIMED} timed calls each, sizes taking turns"
     );
     println!(
         "| {:>10} | {:>10} | {:>9} | {:>9} | {:>5} | {:>17} | {:>15} | {:>17} |",

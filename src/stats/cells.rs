@@ -2,7 +2,9 @@
 //!
 //! A record adds its counts to a cell of each of four rollups: by day and
 //! by month, each with every dimension of its subject (`detail`) and with
-//! only its area and organisation (`place`). Writes collect what they add
+//! only its area (`area`: what commissioners' tables by period and area
+//! read, a number of cells that stops growing once every area has records
+//! every month). Writes collect what they add
 //! in a [`Pending`] and store it, in one fixed order, just before their
 //! transaction commits: a correction takes the record's old contribution
 //! away and adds its new one; a void takes it away. The fixed order keeps
@@ -71,9 +73,9 @@ impl Dimension {
         }
     }
 
-    /// Area and organisation: what the `place` rollups keep.
-    pub fn is_place(self) -> bool {
-        matches!(self, Dimension::Area | Dimension::Organisation)
+    /// Area: the one dimension the area rollups keep.
+    pub fn in_area_rollups(self) -> bool {
+        self == Dimension::Area
     }
 }
 
@@ -122,24 +124,24 @@ impl Subject {
 pub enum Rollup {
     DayDetail = 1,
     MonthDetail = 2,
-    DayPlace = 3,
-    MonthPlace = 4,
+    DayArea = 3,
+    MonthArea = 4,
 }
 
 impl Rollup {
-    pub const ALL: [Rollup; 4] = [Rollup::DayDetail, Rollup::MonthDetail, Rollup::DayPlace, Rollup::MonthPlace];
+    pub const ALL: [Rollup; 4] = [Rollup::DayDetail, Rollup::MonthDetail, Rollup::DayArea, Rollup::MonthArea];
 
     pub fn of(by_month: bool, detail: bool) -> Rollup {
         match (by_month, detail) {
             (false, true) => Rollup::DayDetail,
             (true, true) => Rollup::MonthDetail,
-            (false, false) => Rollup::DayPlace,
-            (true, false) => Rollup::MonthPlace,
+            (false, false) => Rollup::DayArea,
+            (true, false) => Rollup::MonthArea,
         }
     }
 
     fn by_month(self) -> bool {
-        matches!(self, Rollup::MonthDetail | Rollup::MonthPlace)
+        matches!(self, Rollup::MonthDetail | Rollup::MonthArea)
     }
 
     fn detail(self) -> bool {
@@ -213,7 +215,7 @@ impl Pending {
                 rollup,
                 bucket: rollup.bucket(c.day),
                 area_id: c.area_id.to_owned(),
-                organisation_id: c.organisation_id.to_owned(),
+                organisation_id: blank_unless(detail, c.organisation_id),
                 product_id: blank_unless(detail, c.product_id),
                 keys: c.keys.map(|k| blank_unless(detail, k)),
             };
@@ -425,9 +427,39 @@ fn add_to_cell(conn: &mut DbConnection, key: &CellKey, counts: Counts) -> Result
 }
 
 /// Trainings count in their organisation's area: when it moves, its
-/// sessions move with it. (No cell of the organisation can be in the new
-/// area already: all of them are in the old one.)
+/// sessions move with it. Its detail cells carry the organisation and move
+/// as they are (none of them can be in the new area already: all are in
+/// the old one); the area cells, which add up every organisation, lose
+/// what the detail cells held and the new area gains it.
 pub fn move_trainings(conn: &mut DbConnection, organisation_id: &str, area_id: &str) -> Result<(), ApiError> {
+    let mut pending = Pending::default();
+    for rollup in [Rollup::DayDetail, Rollup::MonthDetail] {
+        let query = CellQuery {
+            subject: Subject::Trainings,
+            rollup,
+            buckets: (super::earliest(), super::latest()),
+            areas: None,
+            filters: vec![(Dimension::Organisation, organisation_id.to_owned())],
+        };
+        let area_rollup = Rollup::of(rollup.by_month(), false);
+        for (cell, counts) in read(conn, &query)? {
+            let area_cell = |area: &str| CellKey {
+                subject: Subject::Trainings,
+                rollup: area_rollup,
+                bucket: cell.bucket,
+                area_id: area.to_owned(),
+                organisation_id: String::new(),
+                product_id: String::new(),
+                keys: Default::default(),
+            };
+            for (key, sign) in [(area_cell(&cell.area_id), -1), (area_cell(area_id), 1)] {
+                let totals = pending.cells.entry(key).or_default();
+                for (total, count) in totals.iter_mut().zip(counts) {
+                    *total += sign * count;
+                }
+            }
+        }
+    }
     diesel::update(
         stat_cells::table
             .filter(stat_cells::subject.eq(Subject::Trainings.table_name()))
@@ -435,7 +467,7 @@ pub fn move_trainings(conn: &mut DbConnection, organisation_id: &str, area_id: &
     )
     .set(stat_cells::area_id.eq(area_id))
     .execute(conn)?;
-    Ok(())
+    pending.store(conn)
 }
 
 /// Runs `work` with a [`Pending`] and stores what it collected: the way

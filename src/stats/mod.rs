@@ -333,7 +333,7 @@ pub fn exact_counts(
     if let Some(organisation) = viewer.organisation(request.filter(Dimension::Organisation))? {
         filters.push((Dimension::Organisation, organisation.to_owned()));
     }
-    let detail = request.dimensions.iter().chain(filters.iter().map(|(d, _)| d)).any(|d| !d.is_place());
+    let detail = request.dimensions.iter().chain(filters.iter().map(|(d, _)| d)).any(|d| !d.in_area_rollups());
     let months_allowed = request.grain.is_none_or(Grain::spans_months);
     let mut groups: BTreeMap<Vec<Option<String>>, Counts> = BTreeMap::new();
     let (from, to) = (request.from.unwrap_or_else(earliest), request.to.unwrap_or_else(latest));

@@ -82,12 +82,15 @@ fn compute(conn: &mut DbConnection, viewer: &Viewer, filter: SpikeFilter) -> Res
     let baseline_from = day(6 + 7 * BASELINE_WEEKS);
     let baseline_to = day(7);
     let area_filter = filter.area_id.map(|a| a.to_string());
+    let filters: Vec<(Dimension, String)> =
+        viewer.organisation(None)?.map(|o| (Dimension::Organisation, o.to_owned())).into_iter().collect();
     let query = CellQuery {
         subject: Subject::Reversals,
-        rollup: Rollup::DayPlace,
+        // A coordinator's organisation is only in the detail cells.
+        rollup: Rollup::of(false, !filters.is_empty()),
         buckets: (baseline_from, as_of),
         areas: viewer.areas(conn, area_filter.as_deref())?,
-        filters: viewer.organisation(None)?.map(|o| (Dimension::Organisation, o.to_owned())).into_iter().collect(),
+        filters,
     };
     // Per area: reports in the window, reports in the baseline.
     let mut by_area: BTreeMap<String, (i64, i64)> = BTreeMap::new();

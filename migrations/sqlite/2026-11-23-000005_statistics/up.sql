@@ -4,7 +4,7 @@
 --
 -- One table serves handouts, reversal reports and trainings (`subject`).
 -- Each record adds to four rollups: by day and by month, each with every
--- dimension (`detail`) and with only area and organisation (`place`).
+-- dimension (`detail`) and with only its area (`area`).
 -- `key_1` to `key_4` and `count_1` to `count_5` hold the subject's own
 -- dimensions and counts; src/stats/cells.rs names them. An empty string
 -- is a dimension rolled up or not recorded.
