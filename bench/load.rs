@@ -177,6 +177,16 @@ fn cpu_of(stat: &str) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// Busy and total CPU ticks of the whole machine, from /proc/stat.
+fn machine_ticks() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> =
+        text.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
+    let total: u64 = ticks.iter().sum();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
 /// The first admin, made as an operator would: `create-admin`, password on standard input.
 fn create_admin(bin: &Path, dir: &Path, database_url: &str) {
     let mut child = Command::new(bin)
@@ -409,6 +419,8 @@ struct Report {
     peak_rss_kib: u64,
     server_cpu: Duration,
     client_cpu: Duration,
+    /// Share of the machine's CPU time busy, from 0 to 1: the server, the clients, PostgreSQL and anything else.
+    machine_busy: f64,
 }
 
 async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Path) -> Report {
@@ -428,7 +440,7 @@ async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Pa
     }
 
     let samples = Rc::new(RefCell::new(Samples::default()));
-    let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
+    let (server_cpu, client_cpu, machine) = (server.cpu(), cpu_of("/proc/self/stat"), machine_ticks());
     let started = Instant::now();
     let deadline = started + options.duration;
     let clients: Vec<_> = (0..options.clients)
@@ -441,6 +453,7 @@ async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Pa
         task.await.expect("client task");
     }
     let elapsed = started.elapsed();
+    let (busy, total) = machine_ticks();
     let report = Report {
         name,
         elapsed,
@@ -448,6 +461,7 @@ async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Pa
         peak_rss_kib: server.status_kib("VmHWM"),
         server_cpu: server.cpu().saturating_sub(server_cpu),
         client_cpu: cpu_of("/proc/self/stat").saturating_sub(client_cpu),
+        machine_busy: (busy - machine.0) as f64 / (total - machine.1).max(1) as f64,
     };
     if !report.samples.errors.is_empty() {
         eprintln!("{name} server log, last lines:\n{}", server.log_tail());
@@ -458,15 +472,15 @@ async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Pa
 fn print(reports: &[Report], options: &Options) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!();
-    println!("| backend    | requests |  req/s | handouts/s |  p50 ms |  p99 ms | errors | peak RSS | server CPU | client CPU |");
-    println!("|------------|----------|--------|------------|---------|---------|--------|----------|------------|------------|");
+    println!("| backend    | requests |  req/s | handouts/s |  p50 ms |  p99 ms | errors | peak RSS | server CPU | client CPU | all CPU |");
+    println!("|------------|----------|--------|------------|---------|---------|--------|----------|------------|------------|---------|");
     for report in reports {
         let mut all: Vec<u32> = report.samples.latencies.iter().flatten().copied().collect();
         all.sort_unstable();
         let seconds = report.elapsed.as_secs_f64();
         let errors: usize = report.samples.errors.values().sum();
         println!(
-            "| {:<10} | {:>8} | {:>6.0} | {:>10.0} | {:>7.1} | {:>7.1} | {:>6} | {:>4} MiB | {:>9.0}% | {:>9.0}% |",
+            "| {:<10} | {:>8} | {:>6.0} | {:>10.0} | {:>7.1} | {:>7.1} | {:>6} | {:>4} MiB | {:>9.0}% | {:>9.0}% | {:>6.0}% |",
             report.name,
             all.len(),
             all.len() as f64 / seconds,
@@ -477,6 +491,7 @@ fn print(reports: &[Report], options: &Options) {
             report.peak_rss_kib / 1024,
             100.0 * report.server_cpu.as_secs_f64() / seconds / cores as f64,
             100.0 * report.client_cpu.as_secs_f64() / seconds / cores as f64,
+            100.0 * report.machine_busy,
         );
     }
     println!();
@@ -502,7 +517,8 @@ fn print(reports: &[Report], options: &Options) {
         }
     }
     println!(
-        "CPU is the share of all {cores} cores over the {} s run; the server had {} handouts before it began",
+        "CPU: share of all {cores} cores over the {} s run used by the server process, by these clients, and by \
+         everything (PostgreSQL included); the server had {} handouts before the clock started",
         options.duration.as_secs(),
         PRELOAD_BATCHES * PRELOAD_BATCH
     );
