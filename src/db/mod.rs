@@ -11,6 +11,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::ApiError;
 
+mod checkpoint;
 mod group_commit;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -91,9 +92,14 @@ impl ManageConnection for ConnectionManager {
                 // power; NORMAL would only survive the process dying.
                 // The busy timeout comes first: switching to WAL needs a lock
                 // that the pool's other new connections may be holding.
+                // Savepoints (one per write in a group commit, one per sync
+                // item) keep their undo pages in memory, not a temporary file.
+                // Checkpoints have a thread of their own (checkpoint.rs).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+                     PRAGMA wal_autocheckpoint = {};",
+                    checkpoint::BACKSTOP_PAGES
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -120,6 +126,8 @@ pub struct Database {
     /// SQLite's writes go through one writer thread that commits them in
     /// groups; PostgreSQL's run on any pooled connection.
     group_commit: Option<std::sync::Arc<group_commit::GroupCommitter>>,
+    /// SQLite's checkpoints, off the writer's path.
+    _checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
 
 impl Database {
@@ -136,11 +144,14 @@ impl Database {
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
             .build(ConnectionManager { target: target.clone() })?;
-        let group_commit = match target.backend {
-            Backend::Sqlite => Some(std::sync::Arc::new(group_commit::GroupCommitter::start(pool.clone())?)),
-            Backend::Postgres => None,
+        let (group_commit, checkpointer) = match target.backend {
+            Backend::Sqlite => (
+                Some(std::sync::Arc::new(group_commit::GroupCommitter::start(pool.clone())?)),
+                Some(std::sync::Arc::new(checkpoint::Checkpointer::start(pool.clone())?)),
+            ),
+            Backend::Postgres => (None, None),
         };
-        Ok(Self { pool, backend: target.backend, group_commit })
+        Ok(Self { pool, backend: target.backend, group_commit, _checkpointer: checkpointer })
     }
 
     /// Applies every migration the database has not had yet.
@@ -269,6 +280,10 @@ where
     }
 }
 
+/// Rows in one multi-row INSERT: 23 columns × 1,000 stays under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bound parameters.
+pub const ROWS_PER_INSERT: usize = 1_000;
+
 /// The current time as stored: UTC, to the microsecond (the precision both
 /// backends keep, so a value reads back exactly as it was written).
 pub fn now() -> chrono::NaiveDateTime {
@@ -301,6 +316,26 @@ mod tests {
         let target = DatabaseTarget::parse("postgres://app:s3cret@db.example:5432/naloxone");
         assert_eq!(target.redacted(), "postgres://app:***@db.example:5432/naloxone");
         assert!(!target.redacted().contains("s3cret"));
+    }
+
+    /// The options .cargo/config.toml builds the bundled SQLite with.
+    #[test]
+    fn sqlite_is_built_for_this_server() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        for wanted in ["ENABLE_QPSG", "THREADSAFE=2", "DEFAULT_MEMSTATUS=0"] {
+            assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
+        }
     }
 
     #[test]
