@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use crate::audit::{self, Action};
 use crate::auth::{Principal, Role};
 use crate::certificates::Authority;
-use crate::db::{now, truncate_to_micros, DbConnection};
+use crate::db::{now, truncate_to_micros, DbConnection, ROWS_PER_INSERT};
 use crate::error::{responses, ApiError, FieldError};
 use crate::extract::ValidJson;
 use crate::organisations::Organisation;
@@ -404,15 +404,19 @@ fn reverse_stock(conn: &mut DbConnection, issue: &KitIssue, recorded_by: &str) -
     Ok(())
 }
 
-/// Records a handout, or recognises a resubmission of one.
-pub fn submit(
-    conn: &mut DbConnection,
-    lookups: &mut Lookups,
-    pending: &mut Pending,
-    principal: &Principal,
-    key: &[u8],
-    new: NewKitIssue,
-) -> Result<Submission<KitIssue>, ApiError> {
+/// A handout as it would be stored, worked out before the database is
+/// asked: a sync call drafts its whole queue before it takes the writer.
+#[derive(Clone)]
+pub struct Draft {
+    id: String,
+    /// Tells a retry (same body) from another record reusing the id.
+    fingerprint: String,
+    /// The row, or why it may not be stored (said only if the id is new).
+    issue: Result<KitIssue, ApiError>,
+}
+
+/// Drafts one handout: who sends it, its fingerprint, its row and its rules.
+pub fn draft(principal: &Principal, key: &[u8], new: &NewKitIssue) -> Result<Draft, ApiError> {
     // Only peers hand out kits (DESIGN): a trainer or coordinator who does
     // holds the peer role as well.
     principal.require_any(&[Role::Peer])?;
@@ -421,51 +425,132 @@ pub fn submit(
     // The fingerprint never sees the code as typed: only its keyed hash.
     let fingerprint =
         records::fingerprint(&principal.user_id, &NewKitIssue { recipient_code: code_hash.clone(), ..new.clone() })?;
-    if let Some(existing) = find(conn, &id)? {
-        if existing.request_fingerprint != fingerprint {
-            return Err(records::id_conflict(&format!("/api/v1/kit-issues/{id}")));
+    let issue = principal.organisation_id.clone().ok_or_else(certificate_required).and_then(|organisation_id| {
+        let at = now();
+        let issue = KitIssue {
+            id: id.clone(),
+            distributor_id: principal.user_id.clone(),
+            organisation_id,
+            issued_at: truncate_to_micros(new.issued_at.naive_utc()),
+            area_id: new.area_id.to_string(),
+            postcode_district: new.postcode_district.as_deref().map(records::normalise_district),
+            setting: new.setting,
+            product_id: new.product_id.to_string(),
+            batch_id: new.batch_id.map(|b| b.to_string()),
+            quantity: new.quantity,
+            recipient_type: new.recipient_type.unwrap_or(RecipientType::Unknown),
+            consent_recorded: new.consent_recorded,
+            supply: new.supply,
+            repeat_reason: new.repeat_reason,
+            brief_training_given: new.brief_training_given,
+            recipient_code_hash: code_hash,
+            age_band: new.age_band,
+            gender: new.gender,
+            request_fingerprint: fingerprint.clone(),
+            created_at: at,
+            updated_at: at,
+            voided_at: None,
+            void_reason: None,
+        };
+        let errors = rule_errors(&issue);
+        if errors.is_empty() {
+            Ok(issue)
+        } else {
+            Err(ApiError::validation(errors))
         }
-        return Ok(Submission::Duplicate(existing));
+    });
+    Ok(Draft { id, fingerprint, issue })
+}
+
+fn insert(conn: &mut DbConnection, issues: &[KitIssue]) -> Result<(), ApiError> {
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            for issue in issues {
+                diesel::insert_into(kit_issues::table).values(issue).execute(sqlite)?;
+            }
+        }
+        DbConnection::Postgresql(pg) => {
+            for part in issues.chunks(ROWS_PER_INSERT) {
+                diesel::insert_into(kit_issues::table).values(part).execute(pg)?;
+            }
+        }
     }
-    let organisation_id = principal.organisation_id.clone().ok_or_else(certificate_required)?;
-    let at = now();
-    let issue = KitIssue {
-        id: id.clone(),
-        distributor_id: principal.user_id.clone(),
-        organisation_id,
-        issued_at: truncate_to_micros(new.issued_at.naive_utc()),
-        area_id: new.area_id.to_string(),
-        postcode_district: new.postcode_district.as_deref().map(records::normalise_district),
-        setting: new.setting,
-        product_id: new.product_id.to_string(),
-        batch_id: new.batch_id.map(|b| b.to_string()),
-        quantity: new.quantity,
-        recipient_type: new.recipient_type.unwrap_or(RecipientType::Unknown),
-        consent_recorded: new.consent_recorded,
-        supply: new.supply,
-        repeat_reason: new.repeat_reason,
-        brief_training_given: new.brief_training_given,
-        recipient_code_hash: code_hash,
-        age_band: new.age_band,
-        gender: new.gender,
-        request_fingerprint: fingerprint,
-        created_at: at,
-        updated_at: at,
-        voided_at: None,
-        void_reason: None,
-    };
-    let errors = rule_errors(&issue);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+    Ok(())
+}
+
+/// Records a handout, or recognises a resubmission of one.
+pub fn submit(
+    conn: &mut DbConnection,
+    lookups: &mut Lookups,
+    pending: &mut Pending,
+    principal: &Principal,
+    key: &[u8],
+    new: &NewKitIssue,
+) -> Result<Submission<KitIssue>, ApiError> {
+    let drafted = draft(principal, key, new)?;
+    let mut outcomes = submit_all(conn, lookups, pending, principal, &[&drafted])?;
+    outcomes.pop().unwrap_or_else(|| Err(ApiError::internal("a handout went unanswered")))
+}
+
+/// Records drafted handouts, or recognises resubmissions of them: one
+/// outcome per handout, in order, each judged on its own. A phone's whole
+/// queue comes here at once, so the database is asked once for the ids it
+/// holds, and the new handouts go in together with their audit entries. A
+/// handout that draws on stock is written on its own, in a savepoint: too
+/// few kits refuse it and leave nothing of it behind. The outer error is
+/// the database failing, or a race for an id lost: nothing of the call may
+/// stand.
+pub fn submit_all(
+    conn: &mut DbConnection,
+    lookups: &mut Lookups,
+    pending: &mut Pending,
+    principal: &Principal,
+    drafts: &[&Draft],
+) -> Result<Vec<Result<Submission<KitIssue>, ApiError>>, ApiError> {
+    // The stored handouts, and those this call stores.
+    let mut known: HashMap<String, KitIssue> = HashMap::new();
+    for part in drafts.chunks(ROWS_PER_INSERT) {
+        let ids = part.iter().map(|d| d.id.as_str());
+        let stored = kit_issues::table.filter(kit_issues::id.eq_any(ids)).select(KitIssue::as_select()).load(conn)?;
+        known.extend(stored.into_iter().map(|issue| (issue.id.clone(), issue)));
     }
-    let draws_on_stock = check_references(conn, lookups, &issue)?;
-    diesel::insert_into(kit_issues::table).values(&issue).execute(conn)?;
-    if draws_on_stock {
-        take_stock(conn, &issue)?;
+    let mut outcomes = Vec::with_capacity(drafts.len());
+    let mut together = Vec::new();
+    for &drafted in drafts {
+        let outcome = match known.get(&drafted.id) {
+            Some(existing) if existing.request_fingerprint == drafted.fingerprint => {
+                Ok(Submission::Duplicate(existing.clone()))
+            }
+            Some(_) => Err(records::id_conflict(&format!("/api/v1/kit-issues/{}", drafted.id))),
+            None => drafted.issue.clone().and_then(|issue| {
+                if check_references(conn, lookups, &issue)? {
+                    conn.transaction(|c| {
+                        insert(c, std::slice::from_ref(&issue))?;
+                        take_stock(c, &issue)
+                    })?;
+                } else {
+                    together.push(issue.clone());
+                }
+                known.insert(issue.id.clone(), issue.clone());
+                Ok(Submission::Created(issue))
+            }),
+        };
+        match outcome {
+            Err(error) if records::ends_the_call(&error) => return Err(error),
+            outcome => outcomes.push(outcome),
+        }
     }
-    pending.kit_issue(conn, &issue, 1)?;
-    audit::record(conn, &principal.actor(), Action::Create, "kit_issue", &id, None, &issue)?;
-    Ok(Submission::Created(issue))
+    insert(conn, &together)?;
+    let actor = principal.actor();
+    let mut entries = Vec::new();
+    for outcome in &outcomes {
+        if let Ok(Submission::Created(issue)) = outcome {
+            pending.kit_issue(conn, issue, 1)?;
+            entries.push(audit::Entry::new(&actor, Action::Create, "kit_issue", &issue.id, None, issue)?);
+        }
+    }
+    audit::record_all(conn, &entries)?;
+    Ok(outcomes)
 }
 
 /// The author may change a handout for 7 days; a coordinator of its organisation or an admin at any time.
@@ -641,13 +726,13 @@ pub async fn create(
     principal: Principal,
     body: ValidJson<NewKitIssue>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.into_inner();
-    let key = state.recipient_code_key.clone();
+    let drafted = std::sync::Arc::new(draft(&principal, &state.recipient_code_key, &body.into_inner())?);
     let outcome = state
         .db
         .write_retrying_race(move |conn| {
             counting(conn, |conn, pending| {
-                submit(conn, &mut Lookups::default(), pending, &principal, &key, new.clone())
+                let mut outcomes = submit_all(conn, &mut Lookups::default(), pending, &principal, &[&*drafted])?;
+                outcomes.pop().unwrap_or_else(|| Err(ApiError::internal("a handout went unanswered")))
             })
         })
         .await?;

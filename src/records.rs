@@ -35,6 +35,13 @@ impl<T: Serialize> Submission<T> {
     }
 }
 
+/// An error that stops a whole write, not just the record it arose from:
+/// the database failed, or another transaction stored the same id first
+/// (PostgreSQL), and the write is tried again from the start.
+pub fn ends_the_call(error: &ApiError) -> bool {
+    error.status().is_server_error() || error.code() == "already_exists"
+}
+
 /// A fingerprint of what was submitted, to tell a retry (same body) from a
 /// different record that reuses an id. Includes who submitted it.
 pub fn fingerprint<T: Serialize>(submitter_id: &str, body: &T) -> Result<String, ApiError> {

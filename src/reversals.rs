@@ -299,7 +299,7 @@ pub fn submit(
     check_references(conn, principal, &report)?;
     if let Some(kit) = new.replacement {
         let kit = as_replacement(kit)?;
-        let stored = match crate::kit_issues::submit(conn, lookups, pending, principal, key, kit)
+        let stored = match crate::kit_issues::submit(conn, lookups, pending, principal, key, &kit)
             .map_err(|e| e.within("replacement"))?
         {
             Submission::Created(kit) | Submission::Duplicate(kit) => kit,

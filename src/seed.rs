@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use crate::areas::Area;
 use crate::auth::Role;
 use crate::certificates::CertificateLevel;
-use crate::db::{Database, DbConnection};
+use crate::db::{Database, DbConnection, ROWS_PER_INSERT};
 use crate::error::ApiError;
 use crate::kit_issues::{AgeBand, Gender, KitIssue, KitSetting, RecipientType, RepeatReason, Supply};
 use crate::organisations::{Organisation, OrganisationKind};
@@ -55,9 +55,6 @@ const CERTIFICATE_MONTHS: u32 = 36;
 const KITS_PER_PEER_YEAR: f64 = 150.0;
 /// One reversal report for this many handouts.
 const KITS_PER_REVERSAL: f64 = 15.0;
-/// Rows in one INSERT: 23 columns × 1,000 stays under SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound parameters.
-const ROWS_PER_STATEMENT: usize = 1_000;
 /// Handouts written in one transaction: whole days, ending with a month
 /// once there are at least the fewer, and never much more than the more.
 const MIN_KITS_PER_TRANSACTION: usize = 5_000;
@@ -1322,7 +1319,7 @@ fn set_sqlite_cache(conn: &mut DbConnection, kib: i64) -> Result<(), ApiError> {
 
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {
-        for part in $rows.chunks(ROWS_PER_STATEMENT) {
+        for part in $rows.chunks(ROWS_PER_INSERT) {
             crate::on_each_backend!(&mut *$conn, |backend| diesel::insert_into($table).values(part).execute(backend))?;
         }
     };
@@ -1336,7 +1333,7 @@ fn store_setup(conn: &mut DbConnection, setup: &Setup) -> Result<(), ApiError> {
     insert_rows!(conn, users::table, setup.users);
     insert_rows!(conn, user_roles::table, setup.roles);
     let rows: Vec<&TrainingRow> = setup.trainings.iter().map(|t| &t.row).collect();
-    for part in rows.chunks(ROWS_PER_STATEMENT) {
+    for part in rows.chunks(ROWS_PER_INSERT) {
         let part: Vec<TrainingRow> = part.iter().map(|&r| r.clone()).collect();
         crate::on_each_backend!(&mut *conn, |backend| diesel::insert_into(trainings::table)
             .values(&part)

@@ -16,9 +16,9 @@ use crate::certificates::Certificate;
 use crate::db::DbConnection;
 use crate::error::{responses, ApiError, FieldError};
 use crate::extract::{decode_value, ValidJson};
-use crate::kit_issues::NewKitIssue;
+use crate::kit_issues::{Draft, KitIssue, NewKitIssue};
 use crate::products::Product;
-use crate::records::Submission;
+use crate::records::{self, Submission};
 use crate::reversals::NewReversal;
 use crate::schema::{areas, batches, products};
 use crate::server::AppState;
@@ -66,7 +66,7 @@ crate::text_enum! {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ItemResult {
     /// The item's id, when it had a readable one.
     pub id: Option<String>,
@@ -92,48 +92,98 @@ fn item_errors(error: &ApiError) -> Vec<FieldError> {
     }
 }
 
+/// Reads and validates one item; an unreadable or invalid one is answered at once.
+fn decode<T: DeserializeOwned + Validate>(item: &serde_json::Value) -> Result<T, ItemResult> {
+    let invalid = |error: &ApiError| ItemResult {
+        id: item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned),
+        status: ItemStatus::Invalid,
+        errors: item_errors(error),
+    };
+    let record: T = decode_value(item).map_err(|error| invalid(&error))?;
+    record.validate().map_err(|errors| invalid(&ApiError::from(errors)))?;
+    Ok(record)
+}
+
+/// An item's answer, from what became of it. An error that ends the call
+/// (the database failing, or a race lost to another call) is no fault of
+/// the item: the whole call fails and is tried again.
+fn verdict<R>(item: &serde_json::Value, outcome: Result<Submission<R>, ApiError>) -> Result<ItemResult, ApiError> {
+    let (status, errors) = match outcome {
+        Ok(Submission::Created(_)) => (ItemStatus::Created, Vec::new()),
+        Ok(Submission::Duplicate(_)) => (ItemStatus::Duplicate, Vec::new()),
+        Err(error) if records::ends_the_call(&error) => return Err(error),
+        Err(error) if error.code() == "id_conflict" => (ItemStatus::Conflict, item_errors(&error)),
+        Err(error) => (ItemStatus::Invalid, item_errors(&error)),
+    };
+    let id = item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
+    Ok(ItemResult { id, status, errors })
+}
+
 /// Judges one item in a savepoint of its own, so that a refused item
 /// leaves nothing behind and does not stop the others.
 fn judge<T, R, F>(
     conn: &mut DbConnection,
     pending: &mut Pending,
-    item: serde_json::Value,
-    submit: &F,
+    item: &serde_json::Value,
+    submit: &mut F,
 ) -> Result<ItemResult, ApiError>
 where
-    T: DeserializeOwned + Validate + Clone,
-    F: Fn(&mut DbConnection, &mut Pending, T) -> Result<Submission<R>, ApiError>,
+    T: DeserializeOwned + Validate,
+    F: FnMut(&mut DbConnection, &mut Pending, T) -> Result<Submission<R>, ApiError>,
 {
-    let id = item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
-    let result = |status, errors| Ok(ItemResult { id: id.clone(), status, errors });
-    let record: T = match decode_value(item) {
+    let record: T = match decode(item) {
         Ok(record) => record,
-        Err(error) => return result(ItemStatus::Invalid, item_errors(&error)),
+        Err(answer) => return Ok(answer),
     };
-    if let Err(errors) = record.validate() {
-        return result(ItemStatus::Invalid, item_errors(&ApiError::from(errors)));
-    }
     // The item's counts join the call's only once its savepoint stands.
-    let attempt = |conn: &mut DbConnection| {
-        let mut counts = pending.fresh();
-        conn.transaction(|c| submit(c, &mut counts, record.clone())).map(|outcome| (outcome, counts))
-    };
-    // A first submission racing another sync (PostgreSQL): look again.
-    let outcome = match attempt(conn) {
-        Err(error) if error.code() == "already_exists" => attempt(conn),
-        other => other,
-    };
-    match outcome {
-        Ok((Submission::Created(_), counts)) => {
-            pending.merge(counts);
-            result(ItemStatus::Created, Vec::new())
-        }
-        Ok((Submission::Duplicate(_), _)) => result(ItemStatus::Duplicate, Vec::new()),
-        Err(error) if error.code() == "id_conflict" => result(ItemStatus::Conflict, item_errors(&error)),
-        // The database failing is no fault of the item: the whole call is retried later.
-        Err(error) if error.status().is_server_error() => Err(error),
-        Err(error) => result(ItemStatus::Invalid, item_errors(&error)),
+    let mut counts = pending.fresh();
+    let outcome = conn.transaction(|c| submit(c, &mut counts, record));
+    if outcome.is_ok() {
+        pending.merge(counts);
     }
+    verdict(item, outcome)
+}
+
+/// Reads, validates and drafts each handout, before the writer is taken.
+fn draft_kit_issues(
+    principal: &Principal,
+    key: &[u8],
+    items: &[serde_json::Value],
+) -> Result<Vec<Result<Draft, ItemResult>>, ApiError> {
+    items
+        .iter()
+        .map(|item| match decode::<NewKitIssue>(item) {
+            Err(answer) => Ok(Err(answer)),
+            Ok(new) => match crate::kit_issues::draft(principal, key, &new) {
+                Ok(drafted) => Ok(Ok(drafted)),
+                Err(error) => verdict::<KitIssue>(item, Err(error)).map(Err),
+            },
+        })
+        .collect()
+}
+
+/// Judges the drafted handouts together (see [`crate::kit_issues::submit_all`]):
+/// the answers come back in the order sent.
+fn judge_kit_issues(
+    conn: &mut DbConnection,
+    lookups: &mut crate::kit_issues::Lookups,
+    pending: &mut Pending,
+    principal: &Principal,
+    items: &[serde_json::Value],
+    drafts: &[Result<Draft, ItemResult>],
+) -> Result<Vec<ItemResult>, ApiError> {
+    let ready: Vec<&Draft> = drafts.iter().filter_map(|d| d.as_ref().ok()).collect();
+    let mut outcomes = crate::kit_issues::submit_all(conn, lookups, pending, principal, &ready)?.into_iter();
+    items
+        .iter()
+        .zip(drafts)
+        .map(|(item, drafted)| match drafted {
+            Ok(_) => {
+                verdict(item, outcomes.next().unwrap_or_else(|| Err(ApiError::internal("a handout went unanswered"))))
+            }
+            Err(answer) => Ok(answer.clone()),
+        })
+        .collect()
 }
 
 /// Stores a phone's queue (handouts, reversal reports, trainings): up to 500 records, each judged on its own and
@@ -156,35 +206,34 @@ pub async fn sync(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let key = state.recipient_code_key.clone();
-    // One transaction for the whole call (one commit, one disk sync), a savepoint per item.
+    let kit_drafts = draft_kit_issues(&principal, &key, &request.kit_issues)?;
+    let call = std::sync::Arc::new((request, kit_drafts));
+    // One transaction for the whole call (one commit, one disk sync), a
+    // savepoint per item. Losing a race for an id to another call
+    // (PostgreSQL) rolls it all back; the second try sees the winner's records.
     let response = state
         .db
-        .write(move |conn| {
+        .write_retrying_race(move |conn| {
             counting(conn, |conn, pending| {
-                let lookups = std::cell::RefCell::new(crate::kit_issues::Lookups::default());
-                let submit_kit = |c: &mut DbConnection, p: &mut Pending, new: NewKitIssue| {
-                    crate::kit_issues::submit(c, &mut lookups.borrow_mut(), p, &principal, &key, new)
-                };
-                let submit_reversal = |c: &mut DbConnection, p: &mut Pending, new: NewReversal| {
-                    crate::reversals::submit(c, &mut lookups.borrow_mut(), p, &principal, &key, new)
-                };
-                let submit_training = |c: &mut DbConnection, p: &mut Pending, new: NewTraining| {
+                let (request, kit_drafts) = &*call;
+                let mut lookups = crate::kit_issues::Lookups::default();
+                let kit_issues =
+                    judge_kit_issues(conn, &mut lookups, pending, &principal, &request.kit_issues, kit_drafts)?;
+                let mut submit_training = |c: &mut DbConnection, p: &mut Pending, new: NewTraining| {
                     crate::trainings::submit(c, p, &principal, new)
                 };
-                let kit_issues = request
-                    .kit_issues
-                    .into_iter()
-                    .map(|item| judge(conn, pending, item, &submit_kit))
-                    .collect::<Result<_, _>>()?;
                 let trainings = request
                     .trainings
-                    .into_iter()
-                    .map(|item| judge(conn, pending, item, &submit_training))
+                    .iter()
+                    .map(|item| judge(conn, pending, item, &mut submit_training))
                     .collect::<Result<_, _>>()?;
+                let mut submit_reversal = |c: &mut DbConnection, p: &mut Pending, new: NewReversal| {
+                    crate::reversals::submit(c, &mut lookups, p, &principal, &key, new)
+                };
                 let reversals = request
                     .reversals
-                    .into_iter()
-                    .map(|item| judge(conn, pending, item, &submit_reversal))
+                    .iter()
+                    .map(|item| judge(conn, pending, item, &mut submit_reversal))
                     .collect::<Result<_, _>>()?;
                 Ok(SyncResponse { kit_issues, reversals, trainings })
             })

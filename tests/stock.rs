@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 both_backends!(
     stock_moves_between_store_and_peers,
     handouts_draw_on_the_peers_allocation,
+    a_synced_queue_draws_on_stock_item_by_item,
     racing_handouts_never_take_more_than_there_is,
     racing_allocations_never_take_more_than_there_is,
     only_coordinators_manage_stock,
@@ -37,6 +38,42 @@ async fn balances(app: &TestApp, o: &Outreach, batch: &str) -> (i64, i64) {
     let peer =
         lines.iter().filter(|l| l["user_id"] == o.peer_id.as_str()).map(|l| l["on_hand"].as_i64().unwrap()).sum();
     (store, peer)
+}
+
+async fn a_synced_queue_draws_on_stock_item_by_item(app: TestApp) {
+    let o = app.outreach(true).await;
+    let b = batch(&app, &o, 20).await;
+    movement(&app, &o.coordinator, json!({"kind": "allocate", "batch_id": b, "user_id": o.peer_id, "quantity": 5}))
+        .await;
+    let from_batch = |quantity: i32| {
+        let mut handout = tally(&o.area, quantity);
+        handout["batch_id"] = json!(b);
+        handout
+    };
+    let items = json!([from_batch(2), from_batch(2), from_batch(2), tally(&o.area, 1), from_batch(1)]);
+    let reply = app.post("/api/v1/sync", &o.peer, json!({"kit_issues": items})).await;
+    let results = reply.body["kit_issues"].as_array().unwrap();
+    let outcome: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| (r["status"].as_str().unwrap(), r["errors"][0]["code"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        outcome,
+        [("created", ""), ("created", ""), ("invalid", "insufficient_stock"), ("invalid", "required"), ("created", "")],
+        "{}",
+        reply.body
+    );
+    assert_eq!(balances(&app, &o, &b).await, (15, 0), "five kits allocated, five handed out");
+    for (item, result) in items.as_array().unwrap().iter().zip(results) {
+        let audit = app.audit_of(item["id"].as_str().unwrap());
+        assert_eq!(
+            audit.len(),
+            usize::from(result["status"] == "created"),
+            "an audit entry for each stored handout only"
+        );
+    }
+    let stored = app.get("/api/v1/kit-issues", &o.peer).await;
+    assert_eq!(stored.body["items"].as_array().unwrap().len(), 3);
 }
 
 async fn stock_moves_between_store_and_peers(app: TestApp) {

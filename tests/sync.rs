@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 both_backends!(
     each_item_is_judged_on_its_own,
+    one_id_twice_in_a_queue,
     a_repeated_batch_creates_nothing_new,
     trainings_sync_too,
     batches_are_limited_to_500_items,
@@ -53,6 +54,36 @@ async fn each_item_is_judged_on_its_own(app: TestApp) {
         3,
         "one before, two created; nothing from the refused items"
     );
+}
+
+async fn one_id_twice_in_a_queue(app: TestApp) {
+    let o = app.outreach(false).await;
+    let twice = tally(&o.area, 1);
+    let first = tally(&o.area, 1);
+    let mut reused = tally(&o.area, 4);
+    reused["id"] = first["id"].clone();
+    let refused = json!({"id": uuid::Uuid::new_v4(), "quantity": 0});
+    let mut after_refusal = tally(&o.area, 2);
+    after_refusal["id"] = refused["id"].clone();
+    let items = json!([twice, twice, first, reused, refused, after_refusal]);
+    let reply = app.post("/api/v1/sync", &o.peer, json!({"kit_issues": items})).await;
+    assert_eq!(
+        statuses(&reply.body["kit_issues"]),
+        ["created", "duplicate", "created", "conflict", "invalid", "created"],
+        "{}",
+        reply.body
+    );
+    let stored = app.get(&format!("/api/v1/kit-issues/{}", first["id"].as_str().unwrap()), &o.peer).await;
+    assert_eq!(stored.body["quantity"], 1, "the first body sent under an id is the one kept");
+    let after = app.get(&format!("/api/v1/kit-issues/{}", after_refusal["id"].as_str().unwrap()), &o.peer).await;
+    assert_eq!(after.body["quantity"], 2, "a refused item does not hold on to its id");
+    for (record, entries) in [(&twice, 1), (&first, 1), (&after_refusal, 1)] {
+        let audit = app.audit_of(record["id"].as_str().unwrap());
+        assert_eq!(audit.len(), entries, "one audit entry per stored handout");
+        assert_eq!((audit[0].action.as_str(), audit[0].actor_id.as_deref()), ("create", Some(o.peer_id.as_str())));
+        assert_eq!(audit[0].after["id"], record["id"]);
+    }
+    assert_eq!(app.get("/api/v1/kit-issues", &o.peer).await.body["items"].as_array().unwrap().len(), 3);
 }
 
 async fn a_repeated_batch_creates_nothing_new(app: TestApp) {
