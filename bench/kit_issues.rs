@@ -77,7 +77,12 @@ async fn start(database_url: &str, data_dir: &std::path::Path) -> Bench {
     let server = app.handle();
     actix_web::rt::spawn(app.run());
     naloxone_tracker::users::create_admin(&db, "admin@bench.example", "Admin", PASSWORD).unwrap();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().unwrap();
+    // Idle connections are dropped before the server's keep-alive (5 s) would close them under a request.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
     let login = |email: &'static str| {
         let client = client.clone();
         let url = format!("{base}/api/v1/auth/login");
