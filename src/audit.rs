@@ -42,7 +42,7 @@ impl Action {
 
 /// One change, ready to be written: a sync call writes the entries for all
 /// the records it stores in one statement.
-#[derive(Insertable)]
+#[derive(Clone, Insertable)]
 #[diesel(table_name = audit_entries, treat_none_as_null = true)]
 pub struct Entry {
     id: String,

@@ -411,8 +411,9 @@ pub struct Draft {
     id: String,
     /// Tells a retry (same body) from another record reusing the id.
     fingerprint: String,
-    /// The row, or why it may not be stored (said only if the id is new).
-    issue: Result<KitIssue, ApiError>,
+    /// The row and its audit entry, or why it may not be stored (said only
+    /// if the id is new).
+    issue: Result<(KitIssue, audit::Entry), ApiError>,
 }
 
 /// Drafts one handout: who sends it, its fingerprint, its row and its rules.
@@ -453,15 +454,18 @@ pub fn draft(principal: &Principal, key: &[u8], new: &NewKitIssue) -> Result<Dra
             void_reason: None,
         };
         let errors = rule_errors(&issue);
-        if errors.is_empty() {
-            Ok(issue)
-        } else {
-            Err(ApiError::validation(errors))
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
         }
+        let entry = audit::Entry::new(&principal.actor(), Action::Create, "kit_issue", &issue.id, None, &issue)?;
+        Ok((issue, entry))
     });
     Ok(Draft { id, fingerprint, issue })
 }
 
+/// SQLite, in-process, reuses one prepared single-row statement (diesel
+/// prepares a multi-row INSERT afresh each time); PostgreSQL takes many
+/// rows per statement, one round trip for them all.
 fn insert(conn: &mut DbConnection, issues: &[KitIssue]) -> Result<(), ApiError> {
     match conn {
         DbConnection::Sqlite(sqlite) => {
@@ -488,7 +492,7 @@ pub fn submit(
     new: &NewKitIssue,
 ) -> Result<Submission<KitIssue>, ApiError> {
     let drafted = draft(principal, key, new)?;
-    let mut outcomes = submit_all(conn, lookups, pending, principal, &[&drafted])?;
+    let mut outcomes = submit_all(conn, lookups, pending, &[&drafted])?;
     outcomes.pop().unwrap_or_else(|| Err(ApiError::internal("a handout went unanswered")))
 }
 
@@ -504,7 +508,6 @@ pub fn submit_all(
     conn: &mut DbConnection,
     lookups: &mut Lookups,
     pending: &mut Pending,
-    principal: &Principal,
     drafts: &[&Draft],
 ) -> Result<Vec<Result<Submission<KitIssue>, ApiError>>, ApiError> {
     // The stored handouts, and those this call stores.
@@ -516,13 +519,14 @@ pub fn submit_all(
     }
     let mut outcomes = Vec::with_capacity(drafts.len());
     let mut together = Vec::new();
+    let mut entries = Vec::new();
     for &drafted in drafts {
         let outcome = match known.get(&drafted.id) {
             Some(existing) if existing.request_fingerprint == drafted.fingerprint => {
                 Ok(Submission::Duplicate(existing.clone()))
             }
             Some(_) => Err(records::id_conflict(&format!("/api/v1/kit-issues/{}", drafted.id))),
-            None => drafted.issue.clone().and_then(|issue| {
+            None => drafted.issue.clone().and_then(|(issue, entry)| {
                 if check_references(conn, lookups, &issue)? {
                     conn.transaction(|c| {
                         insert(c, std::slice::from_ref(&issue))?;
@@ -531,6 +535,8 @@ pub fn submit_all(
                 } else {
                     together.push(issue.clone());
                 }
+                pending.kit_issue(conn, &issue, 1)?;
+                entries.push(entry);
                 known.insert(issue.id.clone(), issue.clone());
                 Ok(Submission::Created(issue))
             }),
@@ -541,14 +547,6 @@ pub fn submit_all(
         }
     }
     insert(conn, &together)?;
-    let actor = principal.actor();
-    let mut entries = Vec::new();
-    for outcome in &outcomes {
-        if let Ok(Submission::Created(issue)) = outcome {
-            pending.kit_issue(conn, issue, 1)?;
-            entries.push(audit::Entry::new(&actor, Action::Create, "kit_issue", &issue.id, None, issue)?);
-        }
-    }
     audit::record_all(conn, &entries)?;
     Ok(outcomes)
 }
@@ -731,7 +729,7 @@ pub async fn create(
         .db
         .write_retrying_race(move |conn| {
             counting(conn, |conn, pending| {
-                let mut outcomes = submit_all(conn, &mut Lookups::default(), pending, &principal, &[&*drafted])?;
+                let mut outcomes = submit_all(conn, &mut Lookups::default(), pending, &[&*drafted])?;
                 outcomes.pop().unwrap_or_else(|| Err(ApiError::internal("a handout went unanswered")))
             })
         })

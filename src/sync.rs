@@ -168,12 +168,11 @@ fn judge_kit_issues(
     conn: &mut DbConnection,
     lookups: &mut crate::kit_issues::Lookups,
     pending: &mut Pending,
-    principal: &Principal,
     items: &[serde_json::Value],
     drafts: &[Result<Draft, ItemResult>],
 ) -> Result<Vec<ItemResult>, ApiError> {
     let ready: Vec<&Draft> = drafts.iter().filter_map(|d| d.as_ref().ok()).collect();
-    let mut outcomes = crate::kit_issues::submit_all(conn, lookups, pending, principal, &ready)?.into_iter();
+    let mut outcomes = crate::kit_issues::submit_all(conn, lookups, pending, &ready)?.into_iter();
     items
         .iter()
         .zip(drafts)
@@ -217,8 +216,7 @@ pub async fn sync(
             counting(conn, |conn, pending| {
                 let (request, kit_drafts) = &*call;
                 let mut lookups = crate::kit_issues::Lookups::default();
-                let kit_issues =
-                    judge_kit_issues(conn, &mut lookups, pending, &principal, &request.kit_issues, kit_drafts)?;
+                let kit_issues = judge_kit_issues(conn, &mut lookups, pending, &request.kit_issues, kit_drafts)?;
                 let mut submit_training = |c: &mut DbConnection, p: &mut Pending, new: NewTraining| {
                     crate::trainings::submit(c, p, &principal, new)
                 };
