@@ -491,8 +491,17 @@ pub fn submit(
     key: &[u8],
     new: &NewKitIssue,
 ) -> Result<Submission<KitIssue>, ApiError> {
-    let drafted = draft(principal, key, new)?;
-    let mut outcomes = submit_all(conn, lookups, pending, &[&drafted])?;
+    submit_drafted(conn, lookups, pending, &draft(principal, key, new)?)
+}
+
+/// Records one drafted handout, or recognises a resubmission of it.
+fn submit_drafted(
+    conn: &mut DbConnection,
+    lookups: &mut Lookups,
+    pending: &mut Pending,
+    drafted: &Draft,
+) -> Result<Submission<KitIssue>, ApiError> {
+    let mut outcomes = submit_all(conn, lookups, pending, &[drafted])?;
     outcomes.pop().unwrap_or_else(|| Err(ApiError::internal("a handout went unanswered")))
 }
 
@@ -728,10 +737,7 @@ pub async fn create(
     let outcome = state
         .db
         .write_retrying_race(move |conn| {
-            counting(conn, |conn, pending| {
-                let mut outcomes = submit_all(conn, &mut Lookups::default(), pending, &[&*drafted])?;
-                outcomes.pop().unwrap_or_else(|| Err(ApiError::internal("a handout went unanswered")))
-            })
+            counting(conn, |conn, pending| submit_drafted(conn, &mut Lookups::default(), pending, &drafted))
         })
         .await?;
     Ok(outcome.into_response("/api/v1/kit-issues", |record| &record.id))

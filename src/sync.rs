@@ -92,13 +92,15 @@ fn item_errors(error: &ApiError) -> Vec<FieldError> {
     }
 }
 
+/// The item's id, when it has a readable one.
+fn item_id(item: &serde_json::Value) -> Option<String> {
+    item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned)
+}
+
 /// Reads and validates one item; an unreadable or invalid one is answered at once.
 fn decode<T: DeserializeOwned + Validate>(item: &serde_json::Value) -> Result<T, ItemResult> {
-    let invalid = |error: &ApiError| ItemResult {
-        id: item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned),
-        status: ItemStatus::Invalid,
-        errors: item_errors(error),
-    };
+    let invalid =
+        |error: &ApiError| ItemResult { id: item_id(item), status: ItemStatus::Invalid, errors: item_errors(error) };
     let record: T = decode_value(item).map_err(|error| invalid(&error))?;
     record.validate().map_err(|errors| invalid(&ApiError::from(errors)))?;
     Ok(record)
@@ -115,8 +117,7 @@ fn verdict<R>(item: &serde_json::Value, outcome: Result<Submission<R>, ApiError>
         Err(error) if error.code() == "id_conflict" => (ItemStatus::Conflict, item_errors(&error)),
         Err(error) => (ItemStatus::Invalid, item_errors(&error)),
     };
-    let id = item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
-    Ok(ItemResult { id, status, errors })
+    Ok(ItemResult { id: item_id(item), status, errors })
 }
 
 /// Judges one item in a savepoint of its own, so that a refused item
