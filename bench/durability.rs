@@ -27,17 +27,15 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix_web::rt::time::sleep;
-use diesel::prelude::*;
 use serde_json::{json, Value};
+
+mod process;
+use process::{create_admin, ScratchPostgres, Server};
 
 const PRENOXAD: &str = "0194f0a0-0000-7000-8000-000000000001";
 const PASSWORD: &str = "durability password";
@@ -101,85 +99,6 @@ fn options() -> Options {
         usage(&format!("no server binary at {}", options.bin.display()));
     }
     options
-}
-
-/// The server binary running as a child process.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts `serve` on a free port and waits for `/health`.
-    async fn start(bin: &Path, dir: &Path, database_url: &str) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let log = dir.join("server.log");
-        let file = OpenOptions::new().create(true).append(true).open(&log).expect("server log");
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["--database-url", database_url, "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--access-token-ttl-seconds", "86400"])
-            .env("RUST_LOG", "warn")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("server log"))
-            .stderr(file)
-            .spawn()
-            .expect("start the server");
-        let mut server = Server { child, base: format!("http://127.0.0.1:{port}"), log };
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = server.child.try_wait().expect("server status") {
-                panic!("the server stopped at start ({status}):\n{}", server.log_tail());
-            }
-            let health = client.get(format!("{}/health", server.base)).send().await;
-            if health.is_ok_and(|r| r.status().is_success()) {
-                return server;
-            }
-            assert!(started.elapsed() < Duration::from_secs(60), "no /health after 60 s:\n{}", server.log_tail());
-            sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// SIGKILL, and reap the process.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// The first admin, made as an operator would: `create-admin`, password on standard input.
-fn create_admin(bin: &Path, dir: &Path, database_url: &str) {
-    let mut child = Command::new(bin)
-        .args(["create-admin", "--email", ADMIN, "--data-dir"])
-        .arg(dir)
-        .args(["--database-url", database_url])
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run create-admin");
-    child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("password");
-    let output = child.wait_with_output().expect("create-admin");
-    assert!(output.status.success(), "create-admin failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// HTTP to one running server.
@@ -417,7 +336,7 @@ fn unanswered_ids(unanswered: &[Unanswered]) -> Vec<String> {
 /// Rounds of load, SIGKILL, restart and check on one database. True when every check held.
 async fn run(name: &str, options: &Options, database_url: &str, dir: &Path) -> bool {
     let started = Instant::now();
-    create_admin(&options.bin, dir, database_url);
+    create_admin(&options.bin, dir, database_url, ADMIN, PASSWORD);
     let mut server = Server::start(&options.bin, dir, database_url).await;
     let mut api = Api::new(&server, options.clients);
     let world = set_up(&api).await;
@@ -512,34 +431,6 @@ async fn run(name: &str, options: &Options, database_url: &str, dir: &Path) -> b
     ok
 }
 
-/// A fresh PostgreSQL database, dropped when this is.
-struct ScratchPostgres {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl ScratchPostgres {
-    fn create(server: &str) -> Result<Self, String> {
-        let mut admin = PgConnection::establish(server).map_err(|e| e.to_string())?;
-        let name = format!("nx_durability_{}", uuid::Uuid::new_v4().simple());
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).map_err(|e| e.to_string())?;
-        let (base, query) = server.split_once('?').map_or((server, String::new()), |(b, q)| (b, format!("?{q}")));
-        let after_scheme = base.find("://").map_or(0, |i| i + 3);
-        let host = base[after_scheme..].find('/').map_or(base, |slash| &base[..after_scheme + slash]);
-        Ok(Self { server: server.to_owned(), url: format!("{host}/{name}{query}"), name })
-    }
-}
-
-impl Drop for ScratchPostgres {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&self.server) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-                .execute(&mut admin);
-        }
-    }
-}
-
 fn main() {
     let options = options();
     println!(
@@ -564,7 +455,7 @@ fn main() {
             ok &= run("SQLite", &options, &url, dir.path()).await;
         }
         if let Some(server) = &options.postgres {
-            match ScratchPostgres::create(server) {
+            match ScratchPostgres::create(server, "nx_durability") {
                 Ok(database) => {
                     let dir = tempfile::tempdir().expect("temp dir");
                     ok &= run("PostgreSQL", &options, &database.url, dir.path()).await;

@@ -24,17 +24,14 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use actix_web::rt::time::sleep;
-use diesel::prelude::*;
 use serde_json::{json, Value};
+
+mod process;
+use process::{create_admin, ScratchPostgres, Server};
 
 const PRENOXAD: &str = "0194f0a0-0000-7000-8000-000000000001";
 const NYXOID: &str = "0194f0a0-0000-7000-8000-000000000002";
@@ -98,75 +95,19 @@ fn options() -> Options {
     options
 }
 
-/// The server binary running as a child process.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
+/// A line of /proc/<pid>/status of the server, in KiB.
+fn status_kib(server: &Server, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
-impl Server {
-    /// Starts `serve` on a free port and waits for `/health`.
-    async fn start(bin: &Path, dir: &Path, database_url: &str) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let log = dir.join("server.log");
-        let file = OpenOptions::new().create(true).append(true).open(&log).expect("server log");
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["--database-url", database_url, "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--access-token-ttl-seconds", "86400"])
-            .env("RUST_LOG", "warn")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("server log"))
-            .stderr(file)
-            .spawn()
-            .expect("start the server");
-        let mut server = Server { child, base: format!("http://127.0.0.1:{port}"), log };
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = server.child.try_wait().expect("server status") {
-                panic!("the server stopped at start ({status}):\n{}", server.log_tail());
-            }
-            let health = client.get(format!("{}/health", server.base)).send().await;
-            if health.is_ok_and(|r| r.status().is_success()) {
-                return server;
-            }
-            assert!(started.elapsed() < Duration::from_secs(60), "no /health after 60 s:\n{}", server.log_tail());
-            sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// A line of /proc/<pid>/status, in KiB.
-    fn status_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// User and system CPU time used so far.
-    fn cpu(&self) -> Duration {
-        cpu_of(&format!("/proc/{}/stat", self.child.id()))
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// User and system CPU time the server has used so far.
+fn cpu_used(server: &Server) -> Duration {
+    cpu_of(&format!("/proc/{}/stat", server.child.id()))
 }
 
 /// utime + stime of /proc/<pid>/stat (USER_HZ is 100 on Linux).
@@ -185,24 +126,6 @@ fn machine_ticks() -> (u64, u64) {
     let total: u64 = ticks.iter().sum();
     let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
     (total - idle, total)
-}
-
-/// The first admin, made as an operator would: `create-admin`, password on standard input.
-fn create_admin(bin: &Path, dir: &Path, database_url: &str) {
-    let mut child = Command::new(bin)
-        .args(["create-admin", "--email", ADMIN, "--data-dir"])
-        .arg(dir)
-        .args(["--database-url", database_url])
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run create-admin");
-    child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("password");
-    let output = child.wait_with_output().expect("create-admin");
-    assert!(output.status.success(), "create-admin failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// HTTP to the running server.
@@ -424,7 +347,7 @@ struct Report {
 }
 
 async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Path) -> Report {
-    create_admin(&options.bin, dir, database_url);
+    create_admin(&options.bin, dir, database_url, ADMIN, PASSWORD);
     let server = Server::start(&options.bin, dir, database_url).await;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.clients)
@@ -440,7 +363,7 @@ async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Pa
     }
 
     let samples = Rc::new(RefCell::new(Samples::default()));
-    let (server_cpu, client_cpu, machine) = (server.cpu(), cpu_of("/proc/self/stat"), machine_ticks());
+    let (server_cpu, client_cpu, machine) = (cpu_used(&server), cpu_of("/proc/self/stat"), machine_ticks());
     let started = Instant::now();
     let deadline = started + options.duration;
     let clients: Vec<_> = (0..options.clients)
@@ -458,8 +381,8 @@ async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Pa
         name,
         elapsed,
         samples: Rc::try_unwrap(samples).ok().expect("clients finished").into_inner(),
-        peak_rss_kib: server.status_kib("VmHWM"),
-        server_cpu: server.cpu().saturating_sub(server_cpu),
+        peak_rss_kib: status_kib(&server, "VmHWM"),
+        server_cpu: cpu_used(&server).saturating_sub(server_cpu),
         client_cpu: cpu_of("/proc/self/stat").saturating_sub(client_cpu),
         machine_busy: (busy - machine.0) as f64 / (total - machine.1).max(1) as f64,
     };
@@ -524,34 +447,6 @@ fn print(reports: &[Report], options: &Options) {
     );
 }
 
-/// A fresh PostgreSQL database, dropped when this is.
-struct ScratchPostgres {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl ScratchPostgres {
-    fn create(server: &str) -> Result<Self, String> {
-        let mut admin = PgConnection::establish(server).map_err(|e| e.to_string())?;
-        let name = format!("nx_load_{}", uuid::Uuid::new_v4().simple());
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).map_err(|e| e.to_string())?;
-        let (base, query) = server.split_once('?').map_or((server, String::new()), |(b, q)| (b, format!("?{q}")));
-        let after_scheme = base.find("://").map_or(0, |i| i + 3);
-        let host = base[after_scheme..].find('/').map_or(base, |slash| &base[..after_scheme + slash]);
-        Ok(Self { server: server.to_owned(), url: format!("{host}/{name}{query}"), name })
-    }
-}
-
-impl Drop for ScratchPostgres {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&self.server) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-                .execute(&mut admin);
-        }
-    }
-}
-
 fn main() {
     let options = options();
     println!(
@@ -569,7 +464,7 @@ fn main() {
             reports.push(run("SQLite", &options, &url, dir.path()).await);
         }
         if let Some(server) = &options.postgres {
-            match ScratchPostgres::create(server) {
+            match ScratchPostgres::create(server, "nx_load") {
                 Ok(database) => {
                     let dir = tempfile::tempdir().expect("temp dir");
                     reports.push(run("PostgreSQL", &options, &database.url, dir.path()).await);
