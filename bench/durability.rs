@@ -27,7 +27,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -47,58 +47,18 @@ const SYNC_SHARE: u32 = 20;
 const MIN_DELAY_MS: u64 = 500;
 
 struct Options {
-    bin: PathBuf,
+    process: process::Options,
     rounds: usize,
-    clients: usize,
     max_delay_ms: u64,
-    sqlite: bool,
-    postgres: Option<String>,
-}
-
-fn usage(message: &str) -> ! {
-    eprintln!("durability: {message}");
-    eprintln!(
-        "options: --rounds N, --clients N, --max-delay-ms N, --backend sqlite|postgres|both, --bin PATH, --postgres URL"
-    );
-    std::process::exit(2)
 }
 
 fn options() -> Options {
-    let postgres_url = std::env::var("BENCH_POSTGRES_URL")
-        .or_else(|_| std::env::var("TEST_POSTGRES_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut options = Options {
-        bin: PathBuf::from(env!("CARGO_BIN_EXE_naloxone-tracker")),
-        rounds: 5,
-        clients: 32,
-        max_delay_ms: 2000,
-        sqlite: true,
-        postgres: Some(postgres_url),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
-        let number = |text: String| text.parse::<u64>().unwrap_or_else(|_| usage(&format!("not a number: {text}")));
-        match arg.as_str() {
-            "--bench" => {} // added by `cargo bench`
-            "--rounds" => options.rounds = number(value()).max(1) as usize,
-            "--clients" => options.clients = number(value()).max(1) as usize,
-            "--max-delay-ms" => options.max_delay_ms = number(value()).max(MIN_DELAY_MS + 1),
-            "--bin" => options.bin = PathBuf::from(value()),
-            "--postgres" => options.postgres = Some(value()),
-            "--backend" => match value().as_str() {
-                "sqlite" => options.postgres = None,
-                "postgres" => options.sqlite = false,
-                "both" => {}
-                other => usage(&format!("unknown backend {other}")),
-            },
-            other => usage(&format!("unknown argument {other}")),
-        }
+    let process = process::options("durability", &["--rounds", "--max-delay-ms"], 32);
+    Options {
+        rounds: process.own("--rounds").map_or(5, |n| n.max(1) as usize),
+        max_delay_ms: process.own("--max-delay-ms").map_or(2000, |n| n.max(MIN_DELAY_MS + 1)),
+        process,
     }
-    if !options.bin.is_file() {
-        usage(&format!("no server binary at {}", options.bin.display()));
-    }
-    options
 }
 
 /// HTTP to one running server.
@@ -336,9 +296,9 @@ fn unanswered_ids(unanswered: &[Unanswered]) -> Vec<String> {
 /// Rounds of load, SIGKILL, restart and check on one database. True when every check held.
 async fn run(name: &str, options: &Options, database_url: &str, dir: &Path) -> bool {
     let started = Instant::now();
-    create_admin(&options.bin, dir, database_url, ADMIN, PASSWORD);
-    let mut server = Server::start(&options.bin, dir, database_url).await;
-    let mut api = Api::new(&server, options.clients);
+    create_admin(&options.process.bin, dir, database_url, ADMIN, PASSWORD);
+    let mut server = Server::start(&options.process.bin, dir, database_url).await;
+    let mut api = Api::new(&server, options.process.clients);
     let world = set_up(&api).await;
     let mut acknowledged: HashSet<String> = HashSet::new();
     let (mut total_missing, mut total_unanswered, mut total_unanswered_stored, mut ok) = (0, 0, 0, true);
@@ -349,7 +309,7 @@ async fn run(name: &str, options: &Options, database_url: &str, dir: &Path) -> b
         }
         let stop = Rc::new(Cell::new(false));
         let tally = Rc::new(RefCell::new(Tally::default()));
-        let clients: Vec<_> = (0..options.clients)
+        let clients: Vec<_> = (0..options.process.clients)
             .map(|n| {
                 let task =
                     client(api.clone(), tokens[n % PEERS].clone(), world.area.clone(), stop.clone(), tally.clone());
@@ -366,8 +326,8 @@ async fn run(name: &str, options: &Options, database_url: &str, dir: &Path) -> b
         }
         let tally = Rc::try_unwrap(tally).ok().expect("clients finished").into_inner();
 
-        server = Server::start(&options.bin, dir, database_url).await;
-        api = Api::new(&server, options.clients);
+        server = Server::start(&options.process.bin, dir, database_url).await;
+        api = Api::new(&server, options.process.clients);
         let admin = api.login(ADMIN).await;
         let stored = api.stored(&admin).await;
         let answered = tally.acknowledged.len();
@@ -436,11 +396,11 @@ fn main() {
     println!(
         "SIGKILL durability: {} rounds, {} clients ({}% sync batches of {SYNC_BATCH}), kill {MIN_DELAY_MS}-{} ms into each round; {} cores; {}",
         options.rounds,
-        options.clients,
+        options.process.clients,
         SYNC_SHARE,
         options.max_delay_ms,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        options.bin.display()
+        options.process.bin.display()
     );
     println!("answered: records answered 2xx in the round; acknowledged, found, missing: all rounds so far, checked after the restart;");
     println!("unanswered: records sent whose answer the kill cut off (resent after the check), stored: how many of those were there;");
@@ -449,12 +409,12 @@ fn main() {
     println!("|------------|-------|--------------|----------|--------------|--------|---------|------------|--------|--------|");
     let ok = actix_web::rt::System::new().block_on(async {
         let mut ok = true;
-        if options.sqlite {
+        if options.process.sqlite {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("naloxone.db").display());
             ok &= run("SQLite", &options, &url, dir.path()).await;
         }
-        if let Some(server) = &options.postgres {
+        if let Some(server) = &options.process.postgres {
             match ScratchPostgres::create(server, "nx_durability") {
                 Ok(database) => {
                     let dir = tempfile::tempdir().expect("temp dir");

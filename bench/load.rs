@@ -24,7 +24,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -46,53 +46,13 @@ const PRELOAD_BATCHES: usize = 6;
 const PRELOAD_BATCH: usize = 500;
 
 struct Options {
-    bin: PathBuf,
+    process: process::Options,
     duration: Duration,
-    clients: usize,
-    sqlite: bool,
-    postgres: Option<String>,
-}
-
-fn usage(message: &str) -> ! {
-    eprintln!("load: {message}");
-    eprintln!("options: --duration SECONDS, --clients N, --backend sqlite|postgres|both, --bin PATH, --postgres URL");
-    std::process::exit(2)
 }
 
 fn options() -> Options {
-    let postgres_url = std::env::var("BENCH_POSTGRES_URL")
-        .or_else(|_| std::env::var("TEST_POSTGRES_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut options = Options {
-        bin: PathBuf::from(env!("CARGO_BIN_EXE_naloxone-tracker")),
-        duration: Duration::from_secs(30),
-        clients: 64,
-        sqlite: true,
-        postgres: Some(postgres_url),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
-        let number = |text: String| text.parse::<u64>().unwrap_or_else(|_| usage(&format!("not a number: {text}")));
-        match arg.as_str() {
-            "--bench" => {} // added by `cargo bench`
-            "--duration" => options.duration = Duration::from_secs(number(value()).max(1)),
-            "--clients" => options.clients = number(value()).max(1) as usize,
-            "--bin" => options.bin = PathBuf::from(value()),
-            "--postgres" => options.postgres = Some(value()),
-            "--backend" => match value().as_str() {
-                "sqlite" => options.postgres = None,
-                "postgres" => options.sqlite = false,
-                "both" => {}
-                other => usage(&format!("unknown backend {other}")),
-            },
-            other => usage(&format!("unknown argument {other}")),
-        }
-    }
-    if !options.bin.is_file() {
-        usage(&format!("no server binary at {}", options.bin.display()));
-    }
-    options
+    let process = process::options("load", &["--duration"], 64);
+    Options { duration: Duration::from_secs(process.own("--duration").map_or(30, |n| n.max(1))), process }
 }
 
 /// A line of /proc/<pid>/status of the server, in KiB.
@@ -347,10 +307,10 @@ struct Report {
 }
 
 async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Path) -> Report {
-    create_admin(&options.bin, dir, database_url, ADMIN, PASSWORD);
-    let server = Server::start(&options.bin, dir, database_url).await;
+    create_admin(&options.process.bin, dir, database_url, ADMIN, PASSWORD);
+    let server = Server::start(&options.process.bin, dir, database_url).await;
     let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(options.clients)
+        .pool_max_idle_per_host(options.process.clients)
         .timeout(Duration::from_secs(30))
         .build()
         .expect("HTTP client");
@@ -366,7 +326,7 @@ async fn run(name: &'static str, options: &Options, database_url: &str, dir: &Pa
     let (server_cpu, client_cpu, machine) = (cpu_used(&server), cpu_of("/proc/self/stat"), machine_ticks());
     let started = Instant::now();
     let deadline = started + options.duration;
-    let clients: Vec<_> = (0..options.clients)
+    let clients: Vec<_> = (0..options.process.clients)
         .map(|n| {
             let peer = world.peers[n % world.peers.len()].clone();
             actix_web::rt::spawn(client(api.clone(), peer, world.commissioner.clone(), deadline, samples.clone()))
@@ -451,19 +411,19 @@ fn main() {
     let options = options();
     println!(
         "load: {} clients for {} s per backend; 70% POST /kit-issues, 10% POST /sync of {SYNC_BATCH}, 10% GET /stats/kits?group_by=month,area, 10% GET /stats/summary (commissioner); {} cores; {}",
-        options.clients,
+        options.process.clients,
         options.duration.as_secs(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        options.bin.display()
+        options.process.bin.display()
     );
     let (reports, reachable) = actix_web::rt::System::new().block_on(async {
         let (mut reports, mut reachable) = (Vec::new(), true);
-        if options.sqlite {
+        if options.process.sqlite {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("naloxone.db").display());
             reports.push(run("SQLite", &options, &url, dir.path()).await);
         }
-        if let Some(server) = &options.postgres {
+        if let Some(server) = &options.process.postgres {
             match ScratchPostgres::create(server, "nx_load") {
                 Ok(database) => {
                     let dir = tempfile::tempdir().expect("temp dir");

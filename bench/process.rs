@@ -1,7 +1,8 @@
-//! What the process benches (durability, load) share: the real server
-//! binary run as a child process, its first admin made with `create-admin`,
-//! and a scratch PostgreSQL database.
+//! What the process benches (durability, load) share: their command line,
+//! the real server binary run as a child process, its first admin made with
+//! `create-admin`, and a scratch PostgreSQL database.
 
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::TcpListener;
@@ -11,6 +12,75 @@ use std::time::{Duration, Instant};
 
 use actix_web::rt::time::sleep;
 use diesel::prelude::*;
+
+/// The options every process bench takes, and the numbers of its own flags.
+pub struct Options {
+    pub bin: PathBuf,
+    pub clients: usize,
+    pub sqlite: bool,
+    /// A server where databases may be created; `None` skips PostgreSQL.
+    pub postgres: Option<String>,
+    own: HashMap<&'static str, u64>,
+}
+
+impl Options {
+    /// The number given for one of the bench's own flags, if any.
+    pub fn own(&self, flag: &str) -> Option<u64> {
+        self.own.get(flag).copied()
+    }
+}
+
+fn usage(bench: &str, own_flags: &[&str], message: &str) -> ! {
+    eprintln!("{bench}: {message}");
+    let own: String = own_flags.iter().map(|flag| format!("{flag} N, ")).collect();
+    eprintln!("options: {own}--clients N, --backend sqlite|postgres|both, --bin PATH, --postgres URL");
+    std::process::exit(2)
+}
+
+/// Reads the command line: `--clients N` (default `clients`), `--backend`,
+/// `--bin` (default: the binary of the profile being built), `--postgres`
+/// (default `BENCH_POSTGRES_URL`, then `TEST_POSTGRES_URL`, then the local
+/// server) and the bench's own flags, each with a number.
+pub fn options(bench: &str, own_flags: &[&'static str], clients: usize) -> Options {
+    let postgres_url = std::env::var("BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var("TEST_POSTGRES_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut options = Options {
+        bin: PathBuf::from(env!("CARGO_BIN_EXE_naloxone-tracker")),
+        clients,
+        sqlite: true,
+        postgres: Some(postgres_url),
+        own: HashMap::new(),
+    };
+    let usage = |message: &str| -> ! { usage(bench, own_flags, message) };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
+        let number = |text: String| text.parse::<u64>().unwrap_or_else(|_| usage(&format!("not a number: {text}")));
+        match arg.as_str() {
+            "--bench" => {} // added by `cargo bench`
+            "--clients" => options.clients = number(value()).max(1) as usize,
+            "--bin" => options.bin = PathBuf::from(value()),
+            "--postgres" => options.postgres = Some(value()),
+            "--backend" => match value().as_str() {
+                "sqlite" => options.postgres = None,
+                "postgres" => options.sqlite = false,
+                "both" => {}
+                other => usage(&format!("unknown backend {other}")),
+            },
+            other => match own_flags.iter().find(|flag| **flag == other) {
+                Some(flag) => {
+                    options.own.insert(flag, number(value()));
+                }
+                None => usage(&format!("unknown argument {other}")),
+            },
+        }
+    }
+    if !options.bin.is_file() {
+        usage(&format!("no server binary at {}", options.bin.display()));
+    }
+    options
+}
 
 /// The server binary running as a child process; killed when dropped.
 pub struct Server {
