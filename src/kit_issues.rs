@@ -859,6 +859,40 @@ pub async fn void_handler(
 mod tests {
     use super::*;
 
+    /// A stored handout's fingerprint was made from this body's serialised
+    /// form: renaming or reordering a field of `NewKitIssue` would turn a
+    /// phone's harmless resend of it into a 409.
+    #[test]
+    fn the_fingerprint_of_a_known_body_is_pinned() {
+        let body = r#"{"id": "0b8f7c1e-9d2a-4c3b-8e5f-6a7b8c9d0e1f", "issued_at": "2026-11-23T10:15:00.123456Z",
+            "area_id": "0194f0a0-0000-7000-8000-0000000000a1", "postcode_district": "ka1", "setting": "outreach",
+            "product_id": "0194f0a0-0000-7000-8000-000000000001", "batch_id": "0194f0a0-0000-7000-8000-0000000000b1",
+            "quantity": 5, "recipient_type": "family_friend", "consent_recorded": true, "supply": "repeat",
+            "repeat_reason": "lost", "brief_training_given": true, "recipient_code": "smi 0412",
+            "age_band": "18_to_24", "gender": "non_binary"}"#;
+        let new: NewKitIssue = serde_json::from_str(body).unwrap();
+        let principal = Principal {
+            user_id: "0194f0a0-0000-7000-8000-0000000000f1".into(),
+            roles: vec![Role::Peer],
+            organisation_id: Some("0194f0a0-0000-7000-8000-0000000000c1".into()),
+            area_id: None,
+            request_id: None,
+        };
+        let drafted = draft(&principal, &[7u8; 32], &new).unwrap();
+        assert_eq!(drafted.fingerprint, "5fbd8f5fcfe6503f892be30ebdf4842f908ab835bac9a83363169df9203a6966");
+        // A tally with nothing about the recipient, as most handouts are.
+        let tally: NewKitIssue = serde_json::from_str(
+            r#"{"id": "0b8f7c1e-9d2a-4c3b-8e5f-6a7b8c9d0e20", "issued_at": "2026-11-23T10:15:00Z",
+                "area_id": "0194f0a0-0000-7000-8000-0000000000a1", "setting": "hub_drop_in",
+                "product_id": "0194f0a0-0000-7000-8000-000000000002", "quantity": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            draft(&principal, &[7u8; 32], &tally).unwrap().fingerprint,
+            "3b3743cdba4c8c896cfc486fadd9ce916127ea1d291fc8491c6786386b0ef218"
+        );
+    }
+
     #[test]
     fn recipient_codes_hash_the_same_however_typed_and_differ_by_key() {
         let a = hash_recipient_code(b"k1", "smi 0412").unwrap();

@@ -239,6 +239,16 @@ fn as_replacement(mut kit: NewKitIssue) -> Result<NewKitIssue, ApiError> {
     Ok(kit)
 }
 
+/// What tells a resubmission of a report from another report reusing its
+/// id. It never sees a recipient code as typed, only its keyed hash.
+fn fingerprint(submitter_id: &str, key: &[u8], new: &NewReversal) -> Result<String, ApiError> {
+    let mut fingerprinted = new.clone();
+    if let Some(kit) = &mut fingerprinted.replacement {
+        kit.recipient_code = kit.recipient_code.as_deref().map(|code| hash_recipient_code(key, code)).transpose()?;
+    }
+    records::fingerprint(submitter_id, &fingerprinted)
+}
+
 /// Records a report (and its replacement kit), or recognises a resubmission.
 pub fn submit(
     conn: &mut DbConnection,
@@ -250,12 +260,7 @@ pub fn submit(
 ) -> Result<Submission<Reversal>, ApiError> {
     PeerScope::of(principal, "reversal reports")?;
     let id = new.id.to_string();
-    // The fingerprint never sees a recipient code as typed.
-    let mut fingerprinted = new.clone();
-    if let Some(kit) = &mut fingerprinted.replacement {
-        kit.recipient_code = kit.recipient_code.as_deref().map(|code| hash_recipient_code(key, code)).transpose()?;
-    }
-    let fingerprint = records::fingerprint(&principal.user_id, &fingerprinted)?;
+    let fingerprint = fingerprint(&principal.user_id, key, &new)?;
     if let Some(existing) = find(conn, &id)? {
         if existing.request_fingerprint != fingerprint {
             return Err(records::id_conflict(&format!("/api/v1/reversals/{id}")));
@@ -598,4 +603,32 @@ pub async fn void_handler(
         .write(move |conn| counting(conn, |conn, pending| void(conn, pending, &principal, &id, &reason)))
         .await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored report's fingerprint was made from this body's serialised
+    /// form: renaming or reordering a field of `NewReversal` (or of the
+    /// replacement's `NewKitIssue`) would turn a phone's harmless resend of
+    /// it into a 409.
+    #[test]
+    fn the_fingerprint_of_a_known_body_is_pinned() {
+        let body = r#"{"id": "5d0c1b2a-3e4f-4a5b-9c6d-7e8f9a0b1c2d", "occurred_at": "2026-11-23T01:40:00Z",
+            "area_id": "0194f0a0-0000-7000-8000-0000000000a1", "postcode_district": "ka1", "place": "street_or_park",
+            "administered_by": "kit_recipient", "product_id": "0194f0a0-0000-7000-8000-000000000001", "doses": 2,
+            "emergency_services_called": "yes", "ambulance_attended": "no", "rescue_breaths_or_cpr": "unknown",
+            "outcome": "survived", "age_band": "25_to_34", "gender": "female",
+            "kit_issue_id": "0b8f7c1e-9d2a-4c3b-8e5f-6a7b8c9d0e1f",
+            "replacement": {"id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "issued_at": "2026-11-23T09:00:00Z",
+                "area_id": "0194f0a0-0000-7000-8000-0000000000a1", "setting": "outreach",
+                "product_id": "0194f0a0-0000-7000-8000-000000000001", "quantity": 1, "recipient_code": "smi 0412"}}"#;
+        let new: NewReversal = serde_json::from_str(body).unwrap();
+        let key = [7u8; 32];
+        assert_eq!(
+            fingerprint("0194f0a0-0000-7000-8000-0000000000f1", &key, &new).unwrap(),
+            "832d910155a4088d1a908394ee39374712091e13eab7f331b80ded5f804fb346"
+        );
+    }
 }

@@ -644,3 +644,33 @@ pub async fn void_handler(
         .await?;
     Ok(HttpResponse::Ok().json(training))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored session's fingerprint was made from this body's serialised
+    /// form: renaming or reordering a field of `NewTraining` would turn a
+    /// phone's harmless resend of it into a 409.
+    #[test]
+    fn the_fingerprint_of_a_known_body_is_pinned() {
+        let body = r#"{"id": "7f1c2a9e-3b4d-4e5f-8a6b-1c2d3e4f5a6b", "delivered_on": "2026-11-20",
+            "trainer_id": "0194f0a0-0000-7000-8000-0000000000f2", "organisation_id": "0194f0a0-0000-7000-8000-0000000000c1",
+            "kind": "peer_supplier_course", "setting": "hub",
+            "attendee_ids": ["0194f0a0-0000-7000-8000-0000000000f1"], "anonymous_attendees": 2, "kits_handed_out": 3}"#;
+        let new: NewTraining = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            records::fingerprint("0194f0a0-0000-7000-8000-0000000000f2", &new).unwrap(),
+            "c15baccf306ddc699123dc2716c47f6f76eda1db0dcf8780935cf3e9803a7e7d"
+        );
+        let bare: NewTraining = serde_json::from_str(
+            r#"{"id": "7f1c2a9e-3b4d-4e5f-8a6b-1c2d3e4f5a6c", "delivered_on": "2026-11-20", "kind": "awareness",
+                "setting": "online", "anonymous_attendees": 12}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            records::fingerprint("0194f0a0-0000-7000-8000-0000000000f2", &bare).unwrap(),
+            "da955704303d12cbb94f1a14694701b502bd697bf6f6d683e4096bd894ad000d"
+        );
+    }
+}
