@@ -12,10 +12,12 @@ use std::time::Instant;
 use clap::Parser;
 use diesel::prelude::*;
 use naloxone_tracker::config::Cli;
-use naloxone_tracker::db::{Database, DatabaseTarget};
-use naloxone_tracker::kit_issues::{KitIssue, KitSetting, RecipientType};
-use naloxone_tracker::server::{AppState, Application};
-use naloxone_tracker::stats::counting;
+use naloxone_tracker::domain::stats::counting::counting;
+use naloxone_tracker::http::{AppState, Application};
+use naloxone_tracker::model::handouts::{KitSetting, RecipientType};
+use naloxone_tracker::model::values::PostcodeDistrict;
+use naloxone_tracker::storage::kit_issues::{KitIssue, KitIssueRow};
+use naloxone_tracker::storage::{Database, DatabaseTarget};
 use serde_json::{json, Value};
 
 const PRENOXAD: &str = "0194f0a0-0000-7000-8000-000000000001";
@@ -76,7 +78,7 @@ async fn start(database_url: &str, data_dir: &std::path::Path) -> Bench {
     let base = format!("http://{}", app.address());
     let server = app.handle();
     actix_web::rt::spawn(app.run());
-    naloxone_tracker::users::create_admin(&db, "admin@bench.example", "Admin", PASSWORD).unwrap();
+    naloxone_tracker::domain::users::create_admin(&db, "admin@bench.example", "Admin", PASSWORD).unwrap();
     // Idle connections are dropped before the server's keep-alive (5 s) would close them under a request.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
@@ -157,20 +159,25 @@ async fn synced(bench: &Bench) -> f64 {
     (per_client * SYNC_CLIENTS * SYNC_BATCH) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// An id the server gave, as a UUID.
+fn id(text: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(text).expect("an id")
+}
+
 /// Records per second inserted straight through diesel, one transaction each.
 fn raw_inserts(bench: &Bench) -> f64 {
     let started = Instant::now();
     for _ in 0..RAW_INSERTS {
-        let now = naloxone_tracker::db::now();
-        let row = KitIssue {
-            id: uuid::Uuid::now_v7().to_string(),
-            distributor_id: bench.peer_id.clone(),
-            organisation_id: bench.organisation.clone(),
+        let now = naloxone_tracker::model::time::now();
+        let shown = KitIssue {
+            id: uuid::Uuid::now_v7().into(),
+            distributor_id: id(&bench.peer_id).into(),
+            organisation_id: id(&bench.organisation).into(),
             issued_at: now,
-            area_id: bench.area.clone(),
-            postcode_district: Some("KA1".into()),
+            area_id: id(&bench.area).into(),
+            postcode_district: PostcodeDistrict::parse("KA1").ok(),
             setting: KitSetting::Outreach,
-            product_id: PRENOXAD.into(),
+            product_id: id(PRENOXAD).into(),
             batch_id: None,
             quantity: 1,
             recipient_type: RecipientType::PersonAtRisk,
@@ -178,21 +185,23 @@ fn raw_inserts(bench: &Bench) -> f64 {
             supply: None,
             repeat_reason: None,
             brief_training_given: None,
-            recipient_code_hash: None,
             age_band: None,
             gender: None,
-            request_fingerprint: String::new(),
             created_at: now,
             updated_at: now,
             voided_at: None,
             void_reason: None,
         };
+        let row = KitIssueRow { shown, recipient_code_hash: None, request_fingerprint: String::new() };
         bench
             .db
             .write_blocking(move |conn| {
                 counting(conn, |conn, totals| {
-                    diesel::insert_into(naloxone_tracker::schema::kit_issues::table).values(&row).execute(conn)?;
-                    totals.kit_issue(conn, &row, 1)
+                    diesel::insert_into(naloxone_tracker::storage::schema::kit_issues::table)
+                        .values(&row)
+                        .execute(conn)
+                        .map_err(naloxone_tracker::storage::Error::from)?;
+                    totals.kit_issue(conn, &row.shown, 1)
                 })
             })
             .unwrap();

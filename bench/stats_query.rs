@@ -19,9 +19,9 @@ use chrono::Datelike;
 use clap::Parser;
 use diesel::prelude::*;
 use naloxone_tracker::config::Cli;
-use naloxone_tracker::db::{Database, DatabaseTarget};
+use naloxone_tracker::http::{AppState, Application};
 use naloxone_tracker::seed::{seed_demo, SeedOptions};
-use naloxone_tracker::server::{AppState, Application};
+use naloxone_tracker::storage::{Database, DatabaseTarget};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "benchmark password";

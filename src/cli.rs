@@ -4,12 +4,11 @@ use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
 
 use clap::Parser;
-use diesel::prelude::*;
 
 use crate::config::{Cli, Command, LogFormat, Settings};
-use crate::db::Database;
-use crate::schema::user_roles;
-use crate::server::{AppState, Application};
+use crate::domain::users;
+use crate::http::{AppState, Application};
+use crate::storage::Database;
 
 pub fn run() -> anyhow::Result<()> {
     // A missing .env file is normal; a broken one is worth a word.
@@ -31,13 +30,13 @@ pub fn run() -> anyhow::Result<()> {
         Command::CreateAdmin { email, display_name } => {
             let db = open_database(&cli.settings)?;
             let password = read_password()?;
-            let user = crate::users::create_admin(&db, &email, &display_name, &password)
-                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            let user = users::create_admin(&db, &email, &display_name, &password)
+                .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
             println!("created admin {} ({})", user.email, user.id);
             Ok(())
         }
         Command::Openapi => {
-            print!("{}", crate::openapi::document());
+            print!("{}", crate::http::openapi::document());
             Ok(())
         }
         Command::SeedDemo { kits, years, seed, password } => {
@@ -81,8 +80,8 @@ fn seed_demo(db: &Database, kits: u64, years: u32, seed: u64, password: Option<S
     Ok(())
 }
 
-fn describe(error: &crate::error::ApiError) -> String {
-    let problem = error.problem();
+fn describe(error: crate::domain::Error) -> String {
+    let problem = crate::http::problem::ApiError::from(error).problem();
     let fields: Vec<String> = problem.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
     if fields.is_empty() {
         problem.detail
@@ -113,7 +112,7 @@ fn open_database(settings: &Settings) -> anyhow::Result<Database> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let target = settings.database_target();
     let db = open_database(&settings)?;
-    if !has_admin(&db)? {
+    if !users::has_admin(&db).map_err(|e| anyhow::anyhow!("{e}"))? {
         tracing::warn!(
             "no admin user yet: create one with `naloxone-tracker create-admin --email you@example.org` (add the same --data-dir or --database-url)"
         );
@@ -126,15 +125,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     app.run().await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-fn has_admin(db: &Database) -> anyhow::Result<bool> {
-    let admins: i64 = db
-        .run_blocking(|conn| {
-            Ok(user_roles::table.filter(user_roles::role.eq(crate::auth::Role::Admin)).count().get_result(conn)?)
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(admins > 0)
 }
 
 /// From a prompt on a terminal (asked twice), otherwise the first line of standard input.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::db::DatabaseTarget;
+use crate::storage::DatabaseTarget;
 
 /// Records take-home naloxone kits, peer trainings and overdose reversals.
 #[derive(Debug, Parser)]

@@ -1,0 +1,426 @@
+//! Certificates: a peer's authority to supply naloxone (peer_supplier) or to
+//! certify others (peer_trainer), issued by a trainer, with an expiry, and
+//! verifiable by anyone holding its code.
+
+pub mod signing;
+
+use chrono::{DateTime, Months, NaiveDateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::audit::{self, Action};
+use super::error::{Code, Error};
+use super::listing::Listed;
+use super::pagination::{Page, PageRequest};
+use super::principal::Principal;
+use super::stats::counting::Tally;
+pub use crate::model::certificates::{CertificateLevel, CertificateStatus};
+use crate::model::ids::{CertificateId, OrganisationId, TrainingId, UserId};
+use crate::model::roles::Role;
+use crate::model::time::now;
+pub use crate::storage::certificates::CertificateFilter;
+use crate::storage::certificates::{self as stored, CertificateRow, Lookup, Visible};
+use crate::storage::{trainings, users, DbConnection};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Certificate {
+    #[schema(value_type = String)]
+    pub id: CertificateId,
+    /// The holder.
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    pub level: CertificateLevel,
+    /// The training it was earned at, if recorded.
+    #[schema(value_type = Option<String>)]
+    pub training_id: Option<TrainingId>,
+    /// The issuing organisation.
+    #[schema(value_type = String)]
+    pub organisation_id: OrganisationId,
+    /// The trainer (or admin) who issued it.
+    #[schema(value_type = String)]
+    pub issued_by: UserId,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+    /// Give this to anyone who needs to check the certificate.
+    #[schema(example = "7K2QF-9XMBD-R4T0W-HZ3NA")]
+    pub verification_code: String,
+    /// As of now.
+    pub status: CertificateStatus,
+}
+
+fn status_at(row: &CertificateRow, at: NaiveDateTime) -> CertificateStatus {
+    match row.revoked_at {
+        Some(revoked) if revoked <= at => CertificateStatus::Revoked,
+        _ if row.expires_at <= at => CertificateStatus::Expired,
+        _ => CertificateStatus::Valid,
+    }
+}
+
+fn shown(row: &CertificateRow, at: NaiveDateTime) -> Certificate {
+    Certificate {
+        id: row.id.clone(),
+        user_id: row.user_id.clone(),
+        level: row.level,
+        training_id: row.training_id.clone(),
+        organisation_id: row.organisation_id.clone(),
+        issued_by: row.issued_by.clone(),
+        issued_at: row.issued_at.and_utc(),
+        expires_at: row.expires_at.and_utc(),
+        revoked_at: row.revoked_at.map(|t| t.and_utc()),
+        revoke_reason: row.revoke_reason.clone(),
+        verification_code: row.verification_code.clone(),
+        status: status_at(row, at),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCertificate {
+    /// The holder: a peer for peer_supplier, a trainer for peer_trainer.
+    pub user_id: Uuid,
+    pub level: CertificateLevel,
+    /// The training the holder attended, if any.
+    pub training_id: Option<Uuid>,
+}
+
+/// A user's certificates as spans of time, to answer "may this user supply
+/// or certify at T?" for many T with one query.
+pub struct Authority {
+    spans: Vec<stored::Span>,
+}
+
+impl Authority {
+    pub fn load(conn: &mut DbConnection, user: &UserId) -> Result<Self, Error> {
+        Ok(Self { spans: stored::spans_of(conn, user)? })
+    }
+
+    /// Held a certificate of one of `levels` that was valid at `at`: issued
+    /// by then, not yet expired, and not revoked by then.
+    fn holds(&self, levels: &[CertificateLevel], at: NaiveDateTime) -> bool {
+        self.spans.iter().any(|(level, issued, expires, revoked)| {
+            levels.contains(level) && *issued <= at && at < *expires && revoked.is_none_or(|r| at < r)
+        })
+    }
+
+    /// Either level authorises supply.
+    pub fn may_supply(&self, at: NaiveDateTime) -> bool {
+        self.holds(&[CertificateLevel::PeerSupplier, CertificateLevel::PeerTrainer], at)
+    }
+
+    /// Only a peer_trainer certificate authorises certifying others.
+    pub fn may_certify(&self, at: NaiveDateTime) -> bool {
+        self.holds(&[CertificateLevel::PeerTrainer], at)
+    }
+}
+
+/// May this user hand out naloxone kits at `at`?
+pub fn may_supply(conn: &mut DbConnection, user: &UserId, at: NaiveDateTime) -> Result<bool, Error> {
+    Ok(Authority::load(conn, user)?.may_supply(at))
+}
+
+/// May this user certify others at `at`?
+pub fn may_certify(conn: &mut DbConnection, user: &UserId, at: NaiveDateTime) -> Result<bool, Error> {
+    Ok(Authority::load(conn, user)?.may_certify(at))
+}
+
+/// Crockford's base32: no I, L, O or U, so a code read aloud or off a card is hard to get wrong.
+const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// 20 symbols of 5 bits: 100 random bits, shown as four groups of five.
+fn new_verification_code() -> String {
+    let mut rng = rand::rng();
+    let symbols: Vec<char> = (0..20).map(|_| CODE_ALPHABET[rng.random_range(0..32)] as char).collect();
+    symbols.chunks(5).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// Reads a code as people type it: any case, with or without dashes or
+/// spaces, O for 0 and I or L for 1. `None` if it cannot be a code.
+pub fn normalise_verification_code(typed: &str) -> Option<String> {
+    let symbols: String = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect();
+    let valid = symbols.len() == 20 && symbols.bytes().all(|b| CODE_ALPHABET.contains(&b));
+    valid.then(|| {
+        symbols.as_bytes().chunks(5).map(|g| String::from_utf8_lossy(g).into_owned()).collect::<Vec<_>>().join("-")
+    })
+}
+
+/// "Sam K. Jones" → "SKJ": enough to match a face, not enough to identify.
+pub fn initials(display_name: &str) -> String {
+    display_name
+        .split_whitespace()
+        .filter_map(|word| word.chars().find(|c| c.is_alphabetic()))
+        .flat_map(char::to_uppercase)
+        .take(3)
+        .collect()
+}
+
+/// The holder sees their own; a trainer those they issued; a coordinator
+/// those of their organisation's people; an admin all.
+fn can_see(conn: &mut DbConnection, principal: &Principal, row: &CertificateRow) -> Result<bool, Error> {
+    if principal.is_admin() || row.user_id == principal.user_id || row.issued_by == principal.user_id {
+        return Ok(true);
+    }
+    if principal.has(Role::Coordinator) && principal.organisation_id.is_some() {
+        return Ok(users::organisation_of(conn, &row.user_id)? == principal.organisation_id);
+    }
+    Ok(false)
+}
+
+fn certificate_required(detail: &str) -> Error {
+    Error::Forbidden { code: Code::CertificateRequired, detail: detail.into() }
+}
+
+/// Issues a certificate. `validity` is how long it lasts.
+pub fn issue(
+    conn: &mut DbConnection,
+    tally: &mut Tally,
+    principal: &Principal,
+    new: NewCertificate,
+    validity: Months,
+) -> Result<Certificate, Error> {
+    let at = now();
+    if !principal.is_admin() {
+        principal.require_any(&[Role::Trainer])?;
+        if !may_certify(conn, &principal.user_id, at)? {
+            return Err(certificate_required("certifying others needs a valid peer_trainer certificate"));
+        }
+    }
+    let holder_id = UserId::from(new.user_id);
+    if holder_id == principal.user_id && !principal.is_admin() {
+        return Err(Error::Forbidden {
+            code: Code::SelfCertification,
+            detail: "a trainer cannot certify themselves".into(),
+        });
+    }
+    let holder = users::find_account(conn, &holder_id)?
+        .filter(|a| a.row.active)
+        .ok_or_else(|| Error::invalid_field("user_id", "not_found", "no such active user"))?;
+    let needed = match new.level {
+        CertificateLevel::PeerSupplier => Role::Peer,
+        CertificateLevel::PeerTrainer => Role::Trainer,
+    };
+    if !holder.roles.contains(&needed) {
+        return Err(Error::invalid_field(
+            "user_id",
+            "role_missing",
+            &format!("a {} certificate is for a user with the {needed} role", new.level),
+        ));
+    }
+    let training_id = new.training_id.map(TrainingId::from);
+    if let Some(training) = &training_id {
+        check_attended(conn, training, &holder_id)?;
+    }
+    let organisation_id =
+        principal.organisation_id.clone().or(holder.row.organisation_id).ok_or_else(|| {
+            Error::invalid_field("user_id", "no_organisation", "the holder belongs to no organisation")
+        })?;
+    let row = CertificateRow {
+        id: CertificateId::new_v7(),
+        user_id: holder_id,
+        level: new.level,
+        training_id,
+        organisation_id,
+        issued_by: principal.user_id.clone(),
+        issued_at: at,
+        expires_at: at.checked_add_months(validity).ok_or_else(|| Error::internal("certificate expiry overflows"))?,
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+        verification_code: new_verification_code(),
+    };
+    stored::insert(conn, &row)?;
+    count_issued(conn, tally, &row)?;
+    let certificate = shown(&row, at);
+    audit::record(
+        conn,
+        &principal.actor(),
+        Action::Create,
+        "certificate",
+        certificate.id.as_str(),
+        None,
+        &certificate,
+    )?;
+    Ok(certificate)
+}
+
+/// A certificate counts with the session it was issued on (see [`Tally::certificate`]).
+fn count_issued(conn: &mut DbConnection, tally: &mut Tally, row: &CertificateRow) -> Result<(), Error> {
+    let session = match &row.training_id {
+        Some(training) => Some(trainings::session_of(conn, training)?),
+        None => None,
+    };
+    let session = session.as_ref().map(|(day, organisation, kind)| (*day, organisation, *kind));
+    tally.certificate(conn, session, row.issued_at.date(), &row.organisation_id)
+}
+
+/// The training must exist, stand (not voided) and have had the holder in it.
+fn check_attended(conn: &mut DbConnection, training: &TrainingId, holder: &UserId) -> Result<(), Error> {
+    match trainings::voided_at(conn, training)? {
+        None => return Err(Error::invalid_field("training_id", "not_found", "no such training")),
+        Some(Some(_)) => return Err(Error::invalid_field("training_id", "voided", "that training was voided")),
+        Some(None) => {}
+    }
+    if !trainings::attended(conn, training, holder)? {
+        return Err(Error::invalid_field("training_id", "not_attended", "the holder is not recorded at that training"));
+    }
+    Ok(())
+}
+
+impl Listed for Certificate {
+    type Id = CertificateId;
+    type Filter = CertificateFilter;
+    const NAME: &'static str = "certificate";
+
+    fn find(conn: &mut DbConnection, principal: &Principal, id: &CertificateId) -> Result<Option<Certificate>, Error> {
+        match stored::find(conn, id)? {
+            Some(row) if can_see(conn, principal, &row)? => Ok(Some(shown(&row, now()))),
+            _ => Ok(None),
+        }
+    }
+
+    /// The caller's own, those they issued, and for a coordinator those of their organisation's people.
+    fn list(
+        conn: &mut DbConnection,
+        principal: &Principal,
+        filter: &CertificateFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Certificate>, Error> {
+        if filter.expiring_within_days.is_some_and(|days| days > 3650) {
+            return Err(Error::bad_query("expiring_within_days: at most 3650"));
+        }
+        let visible = if principal.is_admin() {
+            Visible::All
+        } else {
+            let organisation = principal.organisation_id.clone().filter(|_| principal.has(Role::Coordinator));
+            Visible::Of { user: principal.user_id.clone(), organisation }
+        };
+        let at = now();
+        let rows = stored::list(conn, &visible, filter, at, page.paging())?;
+        Ok(Page::from_rows(rows, page, |r| r.id.as_str()).map(|r| shown(&r, at)))
+    }
+}
+
+/// Revokes a certificate: its issuer, a coordinator of the holder's
+/// organisation or an admin. Revoking again changes nothing.
+pub fn revoke(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &CertificateId,
+    reason: &str,
+) -> Result<Certificate, Error> {
+    let row = stored::find(conn, id)?.ok_or(Error::NotFound("certificate"))?;
+    if !can_see(conn, principal, &row)? {
+        return Err(Error::NotFound("certificate"));
+    }
+    let coordinator_of_holder = principal.has(Role::Coordinator)
+        && principal.organisation_id.is_some()
+        && row.user_id != principal.user_id
+        && users::organisation_of(conn, &row.user_id)? == principal.organisation_id;
+    if !(principal.is_admin() || row.issued_by == principal.user_id || coordinator_of_holder) {
+        return Err(Error::forbidden(
+            "only the issuer, a coordinator of the holder's organisation or an admin may revoke",
+        ));
+    }
+    let at = now();
+    if row.revoked_at.is_some() {
+        return Ok(shown(&row, at));
+    }
+    let before = shown(&row, at);
+    stored::revoke(conn, id, &principal.user_id, at, reason.trim())?;
+    let after = shown(&stored::find(conn, id)?.ok_or(Error::NotFound("certificate"))?, at);
+    audit::record(conn, &principal.actor(), Action::Revoke, "certificate", id.as_str(), Some(&before), &after)?;
+    Ok(after)
+}
+
+/// A user's own certificates, newest first, and the earliest expiry among the valid ones.
+pub fn of_holder(conn: &mut DbConnection, user: &UserId) -> Result<(Vec<Certificate>, Option<DateTime<Utc>>), Error> {
+    let at = now();
+    let rows = stored::of_holder(conn, user)?;
+    let earliest = rows.iter().filter(|r| status_at(r, at) == CertificateStatus::Valid).map(|r| r.expires_at).min();
+    Ok((rows.iter().map(|r| shown(r, at)).collect(), earliest.map(|t| t.and_utc())))
+}
+
+/// What anyone holding the code may learn, and no more.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    pub status: CertificateStatus,
+    pub level: CertificateLevel,
+    #[schema(value_type = String, format = Date, example = "2029-11-23")]
+    pub expires_on: chrono::NaiveDate,
+    #[schema(example = "Kilmarnock Recovery Hub")]
+    pub issuing_organisation: String,
+    #[schema(example = "SK")]
+    pub holder_initials: String,
+}
+
+/// What the public check shows for a code, or `None` for no such certificate.
+pub fn verification(conn: &mut DbConnection, code: &str) -> Result<Option<Verification>, Error> {
+    let Some(code) = normalise_verification_code(code) else { return Ok(None) };
+    let found = stored::with_names(conn, Lookup::Code(&code))?;
+    Ok(found.map(|(row, organisation, holder)| Verification {
+        status: status_at(&row, now()),
+        level: row.level,
+        expires_on: row.expires_at.date(),
+        issuing_organisation: organisation,
+        holder_initials: initials(&holder),
+    }))
+}
+
+/// The claims of a signed token for a certificate the caller may see and that is valid now.
+pub fn token_claims(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &CertificateId,
+) -> Result<signing::CertificateClaims, Error> {
+    Certificate::find(conn, principal, id)?.ok_or(Error::NotFound("certificate"))?;
+    let (row, organisation, holder) =
+        stored::with_names(conn, Lookup::Id(id))?.ok_or(Error::NotFound("certificate"))?;
+    if status_at(&row, now()) != CertificateStatus::Valid {
+        return Err(Error::conflict(Code::CertificateNotValid, "only a valid certificate can be had as a token"));
+    }
+    Ok(signing::CertificateClaims {
+        iss: signing::TOKEN_ISSUER.to_owned(),
+        sub: row.id.to_string(),
+        iat: Utc::now().timestamp(),
+        exp: row.expires_at.and_utc().timestamp(),
+        level: row.level,
+        holder_initials: initials(&holder),
+        issuing_organisation: organisation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_random_and_read_back_however_typed() {
+        let code = new_verification_code();
+        assert_eq!(code.len(), 23);
+        assert_ne!(code, new_verification_code());
+        assert_eq!(normalise_verification_code(&code.to_lowercase().replace('-', " ")), Some(code.clone()));
+        assert_eq!(normalise_verification_code("0000O-IIIII-LLLLL-22222").as_deref(), Some("00000-11111-11111-22222"));
+        assert_eq!(normalise_verification_code("short"), None);
+        assert_eq!(normalise_verification_code("UUUUU-UUUUU-UUUUU-UUUUU"), None);
+    }
+
+    #[test]
+    fn initials_take_the_first_letters() {
+        assert_eq!(initials("Sam K. Jones"), "SKJ");
+        assert_eq!(initials("  élodie  "), "É");
+        assert_eq!(initials("A B C D"), "ABC");
+        assert_eq!(initials("123"), "");
+    }
+}

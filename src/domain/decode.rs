@@ -1,0 +1,111 @@
+//! Reading JSON strictly: a body that is not JSON at all is a bad request;
+//! one of the wrong shape (a wrong type, a missing or unknown field) names
+//! the field in a validation error. Request bodies and each record of a
+//! sync queue are read the same way.
+
+use serde::de::DeserializeOwned;
+
+use super::error::{Code, Error, FieldError};
+
+/// Decodes JSON, telling a syntax error (400) from a body of the wrong shape (422).
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(not_an_object());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        // serde_json calls some type mismatches (`true` for an enum) syntax errors.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        decode_error(error, well_formed)
+    })?;
+    // Anything but white space after the value makes the body malformed.
+    deserializer.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+/// Decodes one item of a JSON body already parsed (a record in a sync batch).
+pub fn decode_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, Error> {
+    if value.is_array() {
+        return Err(not_an_object());
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| decode_error(error, true))
+}
+
+fn malformed(error: &serde_json::Error) -> Error {
+    Error::BadRequest { code: Code::MalformedJson, detail: format!("the body is not valid JSON: {error}") }
+}
+
+/// serde would read a record from a JSON array too, taking its fields in
+/// order; every body and record is an object.
+fn not_an_object() -> Error {
+    Error::invalid(vec![FieldError::new(String::new(), "invalid_type", "expected a JSON object")])
+}
+
+fn decode_error(error: serde_path_to_error::Error<serde_json::Error>, well_formed: bool) -> Error {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    if inner.is_data() || well_formed {
+        let (code, field) = classify_data_error(&inner.to_string(), &path);
+        Error::invalid(vec![FieldError::new(field, code, strip_position(&inner.to_string()))])
+    } else {
+        malformed(&inner)
+    }
+}
+
+/// serde names a missing field in its message only; the path ends at its parent.
+fn classify_data_error(message: &str, path: &str) -> (&'static str, String) {
+    let named = message.split('`').nth(1).unwrap_or_default();
+    let join = |name: &str| if path == "." || path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    if message.starts_with("unknown field") {
+        ("unknown_field", path.to_owned())
+    } else if message.starts_with("missing field") {
+        ("required", join(named))
+    } else if message.starts_with("unknown variant") {
+        ("unknown_value", path.to_owned())
+    } else {
+        ("invalid_type", if path == "." { String::new() } else { path.to_owned() })
+    }
+}
+
+/// serde's messages end with where in the text the problem is; a field name says more.
+pub fn strip_position(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        count: u32,
+    }
+
+    fn field_error(error: Error) -> (String, String) {
+        let Error::Invalid(errors) = error else { panic!("not a validation error: {error:?}") };
+        (errors[0].field.clone(), errors[0].code.clone())
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests() {
+        let error = decode_json::<Body>(b"{\"name\": ").unwrap_err();
+        assert_eq!(error.code(), Code::MalformedJson);
+        let error = decode_json::<Body>(br#"{"name": "a", "count": 1} x"#).unwrap_err();
+        assert_eq!(error.code(), Code::MalformedJson);
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let field = |text: &[u8]| field_error(decode_json::<Body>(text).unwrap_err());
+        assert_eq!(field(br#"{"name": "a", "count": "x"}"#), ("count".into(), "invalid_type".into()));
+        assert_eq!(field(br#"{"name": "a", "count": 1, "extra": 1}"#), ("extra".into(), "unknown_field".into()));
+        assert_eq!(field(br#"{"name": "a"}"#), ("count".into(), "required".into()));
+        assert_eq!(decode_json::<Body>(br#"{"name": "a", "count": -1}"#).unwrap_err().code(), Code::ValidationFailed);
+        assert_eq!(field(br#"{"name": true, "count": 1}"#).0, "name");
+        assert_eq!(field(br#" ["a", 1]"#), (String::new(), "invalid_type".into()));
+    }
+}

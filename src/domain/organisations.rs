@@ -1,0 +1,142 @@
+//! Organisations: the hubs, LEROs, services and teams whose peers hand out kits.
+
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::audit::{self, Action};
+use super::error::Error;
+use super::listing::Listed;
+use super::pagination::{Page, PageRequest};
+use super::principal::Principal;
+use super::validation::plain_text;
+use crate::model::ids::{AreaId, OrganisationId};
+use crate::model::reference::OrganisationKind;
+use crate::model::roles::Role;
+use crate::model::time::now;
+pub use crate::storage::organisations::Organisation;
+use crate::storage::{areas, organisations, stat_cells, Database, DbConnection};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    #[validate(length(max = 200), custom(function = "plain_text"))]
+    #[schema(
+        example = "Kilmarnock Recovery Hub",
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub area_id: Uuid,
+    /// Defaults to false: recording must not wait for stock to be set up.
+    pub tracks_stock: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPatch {
+    #[validate(length(max = 200), custom(function = "plain_text"))]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
+    pub name: Option<String>,
+    pub kind: Option<OrganisationKind>,
+    pub area_id: Option<Uuid>,
+    pub tracks_stock: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationFilter {
+    pub area_id: Option<Uuid>,
+    pub kind: Option<OrganisationKind>,
+}
+
+impl Listed for Organisation {
+    type Id = OrganisationId;
+    type Filter = OrganisationFilter;
+    const NAME: &'static str = "organisation";
+
+    fn find(conn: &mut DbConnection, _: &Principal, id: &OrganisationId) -> Result<Option<Organisation>, Error> {
+        Ok(organisations::find(conn, id)?)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        _: &Principal,
+        filter: &OrganisationFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Organisation>, Error> {
+        let area = filter.area_id.map(AreaId::from);
+        let rows = organisations::list(conn, area.as_ref(), filter.kind, page.paging())?;
+        Ok(Page::from_rows(rows, page, |o| o.id.as_str()))
+    }
+}
+
+fn check_area(conn: &mut DbConnection, area: &AreaId) -> Result<(), Error> {
+    if !areas::exists(conn, area)? {
+        return Err(Error::invalid_field("area_id", "not_found", "no such area"));
+    }
+    Ok(())
+}
+
+/// Creates an organisation (admin).
+pub async fn create(db: &Database, principal: Principal, new: NewOrganisation) -> Result<Organisation, Error> {
+    principal.require_any(&[Role::Admin])?;
+    db.write(move |conn| {
+        let area_id = AreaId::from(new.area_id);
+        check_area(conn, &area_id)?;
+        let at = now();
+        let organisation = Organisation {
+            id: OrganisationId::new_v7(),
+            name: new.name.trim().to_owned(),
+            kind: new.kind,
+            area_id,
+            tracks_stock: new.tracks_stock.unwrap_or(false),
+            created_at: at,
+            updated_at: at,
+        };
+        organisations::insert(conn, &organisation)?;
+        let id = organisation.id.as_str();
+        audit::record(conn, &principal.actor(), Action::Create, "organisation", id, None, &organisation)?;
+        Ok(organisation)
+    })
+    .await
+}
+
+/// Changes an organisation (admin). Its trainings count in its area, so
+/// when it moves, their totals move with it.
+pub async fn update(
+    db: &Database,
+    principal: Principal,
+    id: OrganisationId,
+    patch: OrganisationPatch,
+) -> Result<Organisation, Error> {
+    principal.require_any(&[Role::Admin])?;
+    db.write(move |conn| {
+        let before = organisations::find(conn, &id)?.ok_or(Error::NotFound("organisation"))?;
+        let mut after = before.clone();
+        if let Some(name) = patch.name {
+            after.name = name.trim().to_owned();
+        }
+        if let Some(kind) = patch.kind {
+            after.kind = kind;
+        }
+        if let Some(area) = patch.area_id {
+            after.area_id = AreaId::from(area);
+            check_area(conn, &after.area_id)?;
+        }
+        if let Some(tracks_stock) = patch.tracks_stock {
+            after.tracks_stock = tracks_stock;
+        }
+        after.updated_at = now();
+        organisations::update(conn, &after)?;
+        if after.area_id != before.area_id {
+            stat_cells::move_trainings(conn, id.as_str(), after.area_id.as_str())?;
+        }
+        audit::record(conn, &principal.actor(), Action::Update, "organisation", id.as_str(), Some(&before), &after)?;
+        Ok(after)
+    })
+    .await
+}

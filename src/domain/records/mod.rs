@@ -1,0 +1,271 @@
+//! Field records: what peers and trainers record, often offline, with ids
+//! their phones make. One lifecycle serves handouts, reversal reports and
+//! training sessions alike: created once (a resend is recognised, a reused
+//! id refused), listed and read within the caller's scope, corrected by the
+//! author within a window or by a coordinator at any time, voided with a
+//! reason, every change audited with the record before and after and
+//! reflected in the running totals in the same transaction.
+
+mod rules;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+pub use rules::{
+    check_event_time, check_postcode_district, day_bounds, fingerprint, VoidRequest, AUTHOR_CORRECTION_WINDOW,
+};
+
+use super::audit::{self, Action};
+use super::error::{Code, Error, RecordRef};
+use super::pagination::{Page, PageRequest};
+use super::principal::Principal;
+use super::stats::counting::{counting, Tally};
+use crate::model::ids::{OrganisationId, UserId};
+use crate::model::roles::Role;
+use crate::model::time::now;
+use crate::storage::{Database, DbConnection, Visible};
+
+/// What came of a submission that carries its own id.
+#[derive(Debug, Clone)]
+pub enum Submission<T> {
+    /// A new record was stored.
+    Created(T),
+    /// The same submission was stored before: nothing new was written.
+    Duplicate(T),
+}
+
+impl<T> Submission<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Submission<U> {
+        match self {
+            Submission::Created(record) => Submission::Created(f(record)),
+            Submission::Duplicate(record) => Submission::Duplicate(f(record)),
+        }
+    }
+
+    pub fn into_inner(self) -> T {
+        match self {
+            Submission::Created(record) | Submission::Duplicate(record) => record,
+        }
+    }
+}
+
+/// A record already stored under a submission's id: a resend of the same
+/// body (the fingerprints match) is a duplicate; anything else is a
+/// different record reusing the id.
+pub fn resubmission<T>(
+    stored: T,
+    stored_fingerprint: &str,
+    fingerprint: &str,
+    named: RecordRef,
+) -> Result<Submission<T>, Error> {
+    if stored_fingerprint == fingerprint {
+        Ok(Submission::Duplicate(stored))
+    } else {
+        Err(Error::IdConflict(named))
+    }
+}
+
+/// [`Database::write`], tried a second time when it lost a race to insert
+/// the same key (PostgreSQL lets two transactions both find a row missing;
+/// the second insert fails). The second try sees the winner's row and
+/// takes the path for an existing one.
+pub async fn write_retrying_race<T, F>(db: &Database, work: F) -> Result<T, Error>
+where
+    F: Fn(&mut DbConnection) -> Result<T, Error> + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    match db.write(work.clone()).await {
+        Err(error) if error.lost_a_race() => db.write(work).await,
+        other => other,
+    }
+}
+
+/// Whose a record is and when it was made.
+pub struct Stamp<'a> {
+    pub organisation: &'a OrganisationId,
+    /// Who made it: the peer who handed out or reported, or the trainer
+    /// and whoever recorded the session for them.
+    pub authors: [&'a UserId; 2],
+    pub created_at: NaiveDateTime,
+    pub voided_at: Option<NaiveDateTime>,
+}
+
+impl Stamp<'_> {
+    fn made_by(&self, user: &UserId) -> bool {
+        self.authors.contains(&user)
+    }
+}
+
+/// A kind of field record, as the shared lifecycle needs to know it.
+pub trait FieldRecord: Sized + Send + 'static {
+    /// How it is shown (and recorded in the audit log).
+    type View: Serialize + Send + 'static;
+    type Id: Clone + std::fmt::Display + Send + 'static;
+    type Patch: Send + 'static;
+    type Filter: Send + 'static;
+
+    /// In a 404: "no such kit issue".
+    const NAME: &'static str;
+    /// In the audit log.
+    const ENTITY: &'static str;
+    /// In a 403 for a caller who may see none: "handouts are seen by …".
+    const PLURAL: &'static str;
+    /// In a 403 for an author past the window: "the peer may change a handout …".
+    const CALLED: &'static str;
+    /// Who makes them: peers (handouts, reports) or trainers (sessions).
+    const AUTHORS: Role;
+
+    fn load(conn: &mut DbConnection, id: &Self::Id) -> Result<Option<Self>, Error>;
+    fn list(
+        conn: &mut DbConnection,
+        visible: &Visible,
+        filter: &Self::Filter,
+        page: &PageRequest,
+    ) -> Result<Page<Self::View>, Error>;
+    fn view(&self) -> Self::View;
+    /// Whose it is and when it was made, as the rules read them.
+    fn stamp(&self) -> Stamp<'_>;
+    /// Applies a correction, checks the record's rules and stores it, with
+    /// whatever follows from it (a handout's stock moves with it).
+    fn correct(
+        conn: &mut DbConnection,
+        principal: &Principal,
+        before: &Self,
+        patch: Self::Patch,
+    ) -> Result<Self, Error>;
+    /// Stores the record voided at `at`, with whatever follows from it.
+    fn void(
+        conn: &mut DbConnection,
+        principal: &Principal,
+        before: &Self,
+        at: NaiveDateTime,
+        reason: &str,
+    ) -> Result<Self, Error>;
+    /// Adds what the record counts for to the running totals (`sign` −1 takes it away; a voided record counts for nothing).
+    fn count(&self, conn: &mut DbConnection, tally: &mut Tally, sign: i64) -> Result<(), Error>;
+}
+
+/// Which records of a kind a caller sees: an admin all of them, a
+/// coordinator their organisation's, their authors their own.
+pub fn visible_to<R: FieldRecord>(principal: &Principal) -> Result<Visible, Error> {
+    if principal.is_admin() {
+        return Ok(Visible::All);
+    }
+    match (&principal.organisation_id, principal.has(Role::Coordinator), principal.has(R::AUTHORS)) {
+        (Some(organisation), true, _) => Ok(Visible::Organisation(organisation.clone())),
+        (_, _, true) => Ok(Visible::Authored(principal.user_id.clone())),
+        _ => Err(Error::forbidden(format!("{} are seen by {}s, coordinators and admins", R::PLURAL, R::AUTHORS))),
+    }
+}
+
+/// Is this record among those `visible`?
+pub fn covers<R: FieldRecord>(visible: &Visible, record: &R) -> bool {
+    match visible {
+        Visible::All => true,
+        Visible::Organisation(organisation) => record.stamp().organisation == organisation,
+        Visible::Authored(me) => record.stamp().made_by(me),
+    }
+}
+
+/// A record the caller may see, or "not found" as if it did not exist.
+pub fn load_visible<R: FieldRecord>(conn: &mut DbConnection, principal: &Principal, id: &R::Id) -> Result<R, Error> {
+    let visible = visible_to::<R>(principal)?;
+    R::load(conn, id)?.filter(|record| covers(&visible, record)).ok_or(Error::NotFound(R::NAME))
+}
+
+/// A record the caller may change: an admin, a coordinator of its
+/// organisation, or its author within the window may.
+fn correctable<R: FieldRecord>(conn: &mut DbConnection, principal: &Principal, id: &R::Id) -> Result<R, Error> {
+    let record = load_visible::<R>(conn, principal, id)?;
+    let stamp = record.stamp();
+    let author = stamp.made_by(&principal.user_id) && within_author_window(stamp.created_at, now());
+    if !(principal.is_admin() || principal.coordinates(stamp.organisation) || author) {
+        return Err(Error::forbidden(format!(
+            "the {} may change a {} for 7 days; after that, a coordinator",
+            R::AUTHORS,
+            R::CALLED
+        )));
+    }
+    Ok(record)
+}
+
+/// May the author still change a record made at `created_at`?
+pub fn within_author_window(created_at: NaiveDateTime, at: NaiveDateTime) -> bool {
+    at - created_at <= AUTHOR_CORRECTION_WINDOW
+}
+
+/// Reads one record (voided ones too).
+pub async fn get<R: FieldRecord>(db: &Database, principal: Principal, id: R::Id) -> Result<R::View, Error> {
+    visible_to::<R>(&principal)?;
+    db.run(move |conn| Ok(load_visible::<R>(conn, &principal, &id)?.view())).await
+}
+
+/// Lists the records the caller may see.
+pub async fn list<R: FieldRecord>(
+    db: &Database,
+    principal: Principal,
+    filter: R::Filter,
+    page: PageRequest,
+) -> Result<Page<R::View>, Error> {
+    let visible = visible_to::<R>(&principal)?;
+    db.run(move |conn| R::list(conn, &visible, &filter, &page)).await
+}
+
+/// Corrects a record; a voided one can no longer change.
+pub async fn correct<R: FieldRecord>(
+    db: &Database,
+    principal: Principal,
+    id: R::Id,
+    patch: R::Patch,
+) -> Result<R::View, Error> {
+    db.write(move |conn| {
+        counting(conn, |conn, tally| {
+            let before = correctable::<R>(conn, &principal, &id)?;
+            if before.stamp().voided_at.is_some() {
+                return Err(Error::conflict(Code::Voided, "this record is voided and can no longer change"));
+            }
+            let after = R::correct(conn, &principal, &before, patch)?;
+            before.count(conn, tally, -1)?;
+            after.count(conn, tally, 1)?;
+            let (before, after) = (before.view(), after.view());
+            audit::record(conn, &principal.actor(), Action::Update, R::ENTITY, &id.to_string(), Some(&before), &after)?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+/// Voids a record: it stays readable and stops counting. Voiding again changes nothing.
+pub async fn void<R: FieldRecord>(
+    db: &Database,
+    principal: Principal,
+    id: R::Id,
+    reason: String,
+) -> Result<R::View, Error> {
+    db.write(move |conn| {
+        counting(conn, |conn, tally| {
+            let before = correctable::<R>(conn, &principal, &id)?;
+            if before.stamp().voided_at.is_some() {
+                return Ok(before.view());
+            }
+            let after = R::void(conn, &principal, &before, now(), reason.trim())?;
+            before.count(conn, tally, -1)?;
+            let (before, after) = (before.view(), after.view());
+            audit::record(conn, &principal.actor(), Action::Void, R::ENTITY, &id.to_string(), Some(&before), &after)?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_author_window_is_seven_days() {
+        let made = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc();
+        assert!(within_author_window(made, made + chrono::Duration::days(7)));
+        assert!(!within_author_window(made, made + chrono::Duration::days(7) + chrono::Duration::seconds(1)));
+    }
+}

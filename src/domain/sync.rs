@@ -1,0 +1,220 @@
+//! What a phone needs to work offline: one call to send its whole queue,
+//! judged item by item, and one to fetch what it caches.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
+
+use super::certificates::{self, Certificate};
+use super::decode::decode_value;
+use super::error::Error;
+use super::kit_issues::{self, Draft, Lookups, NewKitIssue};
+use super::principal::Principal;
+use super::records::{self, Submission};
+use super::reversals::{self, NewReversal};
+use super::stats::counting::{counting, Tally};
+use super::stock::{self, StockFilter, StockLine};
+use super::trainings::{self, NewTraining};
+use crate::storage::areas::Area;
+use crate::storage::products::Product;
+use crate::storage::stock::Batch;
+use crate::storage::{self as store, Database, DbConnection};
+
+/// The most records one sync call may carry.
+pub const MAX_ITEMS: usize = 500;
+
+fn at_most_max_items(request: &SyncRequest) -> Result<(), ValidationError> {
+    if request.kit_issues.len() + request.reversals.len() + request.trainings.len() > MAX_ITEMS {
+        return Err(ValidationError::new("too_many_items")
+            .with_message(format!("send at most {MAX_ITEMS} records per call").into()));
+    }
+    Ok(())
+}
+
+/// A phone's queue of records, each judged on its own.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "at_most_max_items"))]
+pub struct SyncRequest {
+    #[serde(default)]
+    #[schema(value_type = Vec<NewKitIssue>)]
+    pub kit_issues: Vec<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<NewReversal>)]
+    pub reversals: Vec<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<NewTraining>)]
+    pub trainings: Vec<serde_json::Value>,
+}
+
+/// What became of one record of a queue: stored (now or before), or why not.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The item's id, when it had a readable one.
+    pub id: Option<String>,
+    pub outcome: Result<Submission<()>, Error>,
+}
+
+/// One judgement per item, in the order sent.
+#[derive(Debug)]
+pub struct Judgements {
+    pub kit_issues: Vec<Judged>,
+    pub reversals: Vec<Judged>,
+    pub trainings: Vec<Judged>,
+}
+
+/// The item's id, when it has a readable one.
+fn item_id(item: &serde_json::Value) -> Option<String> {
+    item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned)
+}
+
+/// Reads and validates one item.
+fn decode<T: DeserializeOwned + Validate>(item: &serde_json::Value) -> Result<T, Error> {
+    let record: T = decode_value(item)?;
+    record.validate()?;
+    Ok(record)
+}
+
+/// An item's judgement, from what became of it. An error that ends the
+/// call (the database failing, or a race lost to another call) is no fault
+/// of the item: the whole call fails and is tried again.
+fn judged<R>(item: &serde_json::Value, outcome: Result<Submission<R>, Error>) -> Result<Judged, Error> {
+    match outcome {
+        Err(error) if error.ends_the_call() => Err(error),
+        outcome => Ok(Judged { id: item_id(item), outcome: outcome.map(|stored| stored.map(|_| ())) }),
+    }
+}
+
+/// Judges one item in a savepoint of its own, so that a refused item
+/// leaves nothing behind and does not stop the others.
+fn judge<T, R, F>(
+    conn: &mut DbConnection,
+    tally: &mut Tally,
+    item: &serde_json::Value,
+    submit: &mut F,
+) -> Result<Judged, Error>
+where
+    T: DeserializeOwned + Validate,
+    F: FnMut(&mut DbConnection, &mut Tally, T) -> Result<Submission<R>, Error>,
+{
+    let record: T = match decode(item) {
+        Ok(record) => record,
+        Err(error) => return judged::<R>(item, Err(error)),
+    };
+    // The item's counts join the call's only once its savepoint stands.
+    let mut counts = tally.fresh();
+    let outcome = store::savepoint(conn, |c| submit(c, &mut counts, record));
+    if outcome.is_ok() {
+        tally.merge(counts);
+    }
+    judged(item, outcome)
+}
+
+/// Reads, validates and drafts each handout, before the writer is taken.
+fn draft_kit_issues(
+    principal: &Principal,
+    key: &[u8],
+    items: &[serde_json::Value],
+) -> Result<Vec<Result<Draft, Judged>>, Error> {
+    items
+        .iter()
+        .map(|item| match decode::<NewKitIssue>(item).and_then(|new| kit_issues::draft(principal, key, &new)) {
+            Ok(drafted) => Ok(Ok(drafted)),
+            Err(error) => judged::<()>(item, Err(error)).map(Err),
+        })
+        .collect()
+}
+
+/// Judges the drafted handouts together (see [`kit_issues::submit_all`]):
+/// the judgements come back in the order sent.
+fn judge_kit_issues(
+    conn: &mut DbConnection,
+    lookups: &mut Lookups,
+    tally: &mut Tally,
+    items: &[serde_json::Value],
+    drafts: &[Result<Draft, Judged>],
+) -> Result<Vec<Judged>, Error> {
+    let ready: Vec<&Draft> = drafts.iter().filter_map(|d| d.as_ref().ok()).collect();
+    let mut outcomes = kit_issues::submit_all(conn, lookups, tally, &ready)?.into_iter();
+    items
+        .iter()
+        .zip(drafts)
+        .map(|(item, drafted)| match drafted {
+            Ok(_) => judged(item, outcomes.next().unwrap_or_else(|| Err(Error::internal("a handout went unanswered")))),
+            Err(judgement) => Ok(judgement.clone()),
+        })
+        .collect()
+}
+
+/// Stores a phone's queue (handouts, reversal reports, trainings), each
+/// record judged on its own. Sending the same queue again creates nothing new.
+pub async fn sync(
+    db: &Database,
+    principal: Principal,
+    key: Vec<u8>,
+    request: SyncRequest,
+) -> Result<Judgements, Error> {
+    let kit_drafts = draft_kit_issues(&principal, &key, &request.kit_issues)?;
+    let call = std::sync::Arc::new((request, kit_drafts));
+    // One transaction for the whole call (one commit, one disk sync), a
+    // savepoint per item. Losing a race for an id to another call
+    // (PostgreSQL) rolls it all back; the second try sees the winner's records.
+    records::write_retrying_race(db, move |conn| {
+        counting(conn, |conn, tally| {
+            let (request, kit_drafts) = &*call;
+            let mut lookups = Lookups::default();
+            let kit_issues = judge_kit_issues(conn, &mut lookups, tally, &request.kit_issues, kit_drafts)?;
+            let mut submit_training =
+                |c: &mut DbConnection, t: &mut Tally, new: NewTraining| trainings::submit(c, t, &principal, new);
+            let trainings = request
+                .trainings
+                .iter()
+                .map(|item| judge(conn, tally, item, &mut submit_training))
+                .collect::<Result<_, _>>()?;
+            let mut submit_reversal = |c: &mut DbConnection, t: &mut Tally, new: NewReversal| {
+                reversals::submit(c, &mut lookups, t, &principal, &key, new)
+            };
+            let reversals = request
+                .reversals
+                .iter()
+                .map(|item| judge(conn, tally, item, &mut submit_reversal))
+                .collect::<Result<_, _>>()?;
+            Ok(Judgements { kit_issues, reversals, trainings })
+        })
+    })
+    .await
+}
+
+/// What a phone caches to work offline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reference {
+    pub products: Vec<Product>,
+    pub areas: Vec<Area>,
+    /// The caller's organisation's batches that are neither recalled nor expired.
+    pub batches: Vec<Batch>,
+    /// The kits in the caller's hands.
+    pub stock: Vec<StockLine>,
+    pub certificates: Vec<Certificate>,
+}
+
+/// Products, areas, the caller's batches, stock and certificates.
+pub async fn reference(db: &Database, principal: Principal) -> Result<Reference, Error> {
+    db.run(move |conn| {
+        let products = store::products::all(conn)?;
+        let areas = store::areas::all(conn)?;
+        let (batches, stock) = match &principal.organisation_id {
+            Some(organisation) => {
+                let today = chrono::Utc::now().date_naive();
+                let batches = store::stock::usable_batches(conn, organisation, today)?;
+                let stock =
+                    stock::on_hand(conn, Some(organisation), Some(&principal.user_id), &StockFilter::default())?;
+                (batches, stock)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let (certificates, _) = certificates::of_holder(conn, &principal.user_id)?;
+        Ok(Reference { products, areas, batches, stock, certificates })
+    })
+    .await
+}

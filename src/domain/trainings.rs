@@ -1,0 +1,401 @@
+//! Training sessions: who trained whom, where and when. A phone may record
+//! one offline: it makes the id, and sending the same record again is harmless.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use super::audit::{self, Action};
+use super::error::{Error, FieldError, RecordRef};
+use super::pagination::{Page, PageRequest};
+use super::principal::Principal;
+use super::records::{self, FieldRecord, Stamp, Submission};
+use super::stats::counting::{counting, Tally};
+use crate::model::ids::{OrganisationId, TrainingId, UserId};
+use crate::model::roles::Role;
+use crate::model::time::now;
+pub use crate::model::trainings::{TrainingKind, TrainingSetting};
+pub use crate::storage::trainings::TrainingFilter;
+use crate::storage::trainings::{self as stored, TrainingRow};
+use crate::storage::{organisations, users, Database, DbConnection, Visible};
+
+/// The most attendees one session can list.
+const MAX_ATTENDEES: usize = 500;
+
+// A session as shown: its row and its attendees.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Training {
+    #[schema(value_type = String)]
+    pub id: TrainingId,
+    #[schema(value_type = String)]
+    pub trainer_id: UserId,
+    #[schema(value_type = String)]
+    pub organisation_id: OrganisationId,
+    #[schema(value_type = String, format = Date, example = "2026-11-20")]
+    pub delivered_on: NaiveDate,
+    pub kind: TrainingKind,
+    pub setting: TrainingSetting,
+    /// Registered users who attended.
+    #[schema(value_type = Vec<String>)]
+    pub attendee_ids: Vec<UserId>,
+    /// People who attended without an account.
+    pub anonymous_attendees: i32,
+    pub kits_handed_out: i32,
+    /// Who recorded it (the trainer, or a coordinator for them).
+    #[schema(value_type = String)]
+    pub recorded_by: UserId,
+    #[serde(with = "crate::model::time::utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+    #[serde(with = "crate::model::time::utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+    #[serde(with = "crate::model::time::utc_option")]
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub voided_at: Option<NaiveDateTime>,
+    pub void_reason: Option<String>,
+}
+
+/// A stored session and its attendees: what the lifecycle works on.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub row: TrainingRow,
+    /// Sorted, each once.
+    pub attendees: Vec<UserId>,
+}
+
+fn validate_attendees(ids: &[Uuid]) -> Result<(), ValidationError> {
+    if ids.len() > MAX_ATTENDEES {
+        return Err(ValidationError::new("length").with_message(format!("at most {MAX_ATTENDEES} attendees").into()));
+    }
+    Ok(())
+}
+
+fn someone_attended(new: &NewTraining) -> Result<(), ValidationError> {
+    if new.attendee_ids.is_empty() && new.anonymous_attendees == 0 {
+        return Err(ValidationError::new("no_attendees")
+            .with_message("list the attendees or give a count of anonymous attendees".into()));
+    }
+    Ok(())
+}
+
+/// A training session as a phone submits it.
+// Its serialised form feeds the fingerprint: a field renamed or moved changes it.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "someone_attended", skip_on_field_errors = true))]
+pub struct NewTraining {
+    /// Made by the client, so that sending the record again is harmless.
+    pub id: Uuid,
+    /// Defaults to the caller; a coordinator may record for a trainer of their organisation.
+    pub trainer_id: Option<Uuid>,
+    /// Defaults to the trainer's organisation.
+    pub organisation_id: Option<Uuid>,
+    #[schema(value_type = String, format = Date, example = "2026-11-20")]
+    pub delivered_on: NaiveDate,
+    pub kind: TrainingKind,
+    pub setting: TrainingSetting,
+    #[serde(default)]
+    #[validate(custom(function = "validate_attendees"))]
+    pub attendee_ids: Vec<Uuid>,
+    #[serde(default)]
+    #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub anonymous_attendees: i32,
+    #[serde(default)]
+    #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub kits_handed_out: i32,
+}
+
+/// Corrections; absent fields stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingPatch {
+    #[schema(value_type = Option<String>, format = Date)]
+    pub delivered_on: Option<NaiveDate>,
+    pub kind: Option<TrainingKind>,
+    pub setting: Option<TrainingSetting>,
+    #[validate(custom(function = "validate_attendees"))]
+    pub attendee_ids: Option<Vec<Uuid>>,
+    #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub anonymous_attendees: Option<i32>,
+    #[validate(range(min = 0, max = 10000))]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub kits_handed_out: Option<i32>,
+}
+
+/// Stored sessions with their attendees, in the order given.
+fn with_attendees(conn: &mut DbConnection, rows: Vec<TrainingRow>) -> Result<Vec<Session>, Error> {
+    let ids: Vec<&TrainingId> = rows.iter().map(|r| &r.id).collect();
+    let pairs = stored::attendees_of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let attendees = pairs.iter().filter(|(t, _)| *t == row.id).map(|(_, u)| u.clone()).collect();
+            Session { row, attendees }
+        })
+        .collect())
+}
+
+fn load(conn: &mut DbConnection, row: TrainingRow) -> Result<Session, Error> {
+    with_attendees(conn, vec![row]).map(|mut sessions| sessions.remove(0))
+}
+
+/// Every attendee must be a user; each is stored once.
+fn replace_attendees(conn: &mut DbConnection, training: &TrainingId, attendees: &[Uuid]) -> Result<(), Error> {
+    let wanted: BTreeSet<UserId> = attendees.iter().map(|id| UserId::from(*id)).collect();
+    let list: Vec<&UserId> = wanted.iter().collect();
+    let known: BTreeSet<UserId> = users::existing(conn, &list)?.into_iter().collect();
+    let errors: Vec<FieldError> = attendees
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !known.contains(&UserId::from(**id)))
+        .map(|(i, _)| FieldError::new(format!("attendee_ids[{i}]"), "not_found", "no such user"))
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    Ok(stored::replace_attendees(conn, training, &list)?)
+}
+
+/// A session cannot be in the future (a day's grace for the phone's time zone) or before 2000.
+fn check_delivered_on(date: NaiveDate) -> Result<(), Error> {
+    let latest = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+    if date > latest || date < earliest {
+        return Err(Error::invalid_field("delivered_on", "out_of_range", "must be a date from 2000 up to today"));
+    }
+    Ok(())
+}
+
+/// Records a session, or recognises a resubmission of one.
+pub fn submit(
+    conn: &mut DbConnection,
+    tally: &mut Tally,
+    principal: &Principal,
+    new: NewTraining,
+) -> Result<Submission<Training>, Error> {
+    principal.require_any(&[Role::Trainer, Role::Coordinator, Role::Admin])?;
+    let id = TrainingId::from(new.id);
+    let fingerprint = records::fingerprint(principal.user_id.as_str(), &new)?;
+    if let Some(existing) = stored::find(conn, &id)? {
+        let stored_fingerprint = existing.request_fingerprint.clone();
+        let view = load(conn, existing)?.view();
+        return records::resubmission(view, &stored_fingerprint, &fingerprint, RecordRef::Training(id));
+    }
+    check_delivered_on(new.delivered_on)?;
+    let trainer_id = new.trainer_id.map_or_else(|| principal.user_id.clone(), UserId::from);
+    let trainer = users::find_account(conn, &trainer_id)?
+        .filter(|t| t.row.active && t.roles.contains(&Role::Trainer))
+        .ok_or_else(|| Error::invalid_field("trainer_id", "not_a_trainer", "no active user with the trainer role"))?;
+    let coordinator_of_trainer = principal.has(Role::Coordinator)
+        && principal.organisation_id.is_some()
+        && trainer.row.organisation_id == principal.organisation_id;
+    if trainer_id != principal.user_id && !principal.is_admin() && !coordinator_of_trainer {
+        return Err(Error::forbidden("a coordinator records sessions only for trainers of their own organisation"));
+    }
+    let organisation_id = match (new.organisation_id.map(OrganisationId::from), trainer.row.organisation_id) {
+        (Some(asked), Some(own)) if asked != own && !principal.is_admin() => {
+            return Err(Error::invalid_field(
+                "organisation_id",
+                "not_trainers",
+                "a session belongs to its trainer's organisation",
+            ))
+        }
+        (Some(asked), _) => asked,
+        (None, Some(own)) => own,
+        (None, None) => {
+            return Err(Error::invalid_field(
+                "organisation_id",
+                "required",
+                "the trainer has no organisation: give one",
+            ))
+        }
+    };
+    if !organisations::exists(conn, &organisation_id)? {
+        return Err(Error::invalid_field("organisation_id", "not_found", "no such organisation"));
+    }
+    let at = now();
+    let row = TrainingRow {
+        id: id.clone(),
+        trainer_id,
+        organisation_id,
+        delivered_on: new.delivered_on,
+        kind: new.kind,
+        setting: new.setting,
+        anonymous_attendees: new.anonymous_attendees,
+        kits_handed_out: new.kits_handed_out,
+        recorded_by: principal.user_id.clone(),
+        request_fingerprint: fingerprint,
+        created_at: at,
+        updated_at: at,
+        voided_at: None,
+        void_reason: None,
+    };
+    stored::insert(conn, &row)?;
+    replace_attendees(conn, &id, &new.attendee_ids)?;
+    let session = load(conn, row)?;
+    session.count(conn, tally, 1)?;
+    let training = session.view();
+    audit::record(conn, &principal.actor(), Action::Create, Session::ENTITY, id.as_str(), None, &training)?;
+    Ok(Submission::Created(training))
+}
+
+/// Records a training session.
+pub async fn create(db: &Database, principal: Principal, new: NewTraining) -> Result<Submission<Training>, Error> {
+    records::write_retrying_race(db, move |conn| {
+        counting(conn, |conn, tally| submit(conn, tally, &principal, new.clone()))
+    })
+    .await
+}
+
+impl FieldRecord for Session {
+    type View = Training;
+    type Id = TrainingId;
+    type Patch = TrainingPatch;
+    type Filter = TrainingFilter;
+    const NAME: &'static str = "training";
+    const ENTITY: &'static str = "training";
+    const PLURAL: &'static str = "trainings";
+    const CALLED: &'static str = "session";
+    const AUTHORS: Role = Role::Trainer;
+
+    fn load(conn: &mut DbConnection, id: &TrainingId) -> Result<Option<Self>, Error> {
+        stored::find(conn, id)?.map(|row| load(conn, row)).transpose()
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        visible: &Visible,
+        filter: &TrainingFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Training>, Error> {
+        let rows = stored::list(conn, visible, filter, page.paging())?;
+        let page = Page::from_rows(rows, page, |r| r.id.as_str());
+        Ok(Page {
+            items: with_attendees(conn, page.items)?.iter().map(Session::view).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    fn view(&self) -> Training {
+        let row = &self.row;
+        Training {
+            id: row.id.clone(),
+            trainer_id: row.trainer_id.clone(),
+            organisation_id: row.organisation_id.clone(),
+            delivered_on: row.delivered_on,
+            kind: row.kind,
+            setting: row.setting,
+            attendee_ids: self.attendees.clone(),
+            anonymous_attendees: row.anonymous_attendees,
+            kits_handed_out: row.kits_handed_out,
+            recorded_by: row.recorded_by.clone(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            voided_at: row.voided_at,
+            void_reason: row.void_reason.clone(),
+        }
+    }
+
+    fn stamp(&self) -> Stamp<'_> {
+        Stamp {
+            organisation: &self.row.organisation_id,
+            authors: [&self.row.trainer_id, &self.row.recorded_by],
+            created_at: self.row.created_at,
+            voided_at: self.row.voided_at,
+        }
+    }
+
+    fn correct(conn: &mut DbConnection, _: &Principal, before: &Self, patch: TrainingPatch) -> Result<Self, Error> {
+        let mut row = before.row.clone();
+        let attendees = patch.attendee_ids.as_ref().map_or(before.attendees.len(), Vec::len);
+        if attendees == 0 && patch.anonymous_attendees.unwrap_or(row.anonymous_attendees) == 0 {
+            return Err(Error::invalid_field("attendee_ids", "no_attendees", "a session needs at least one attendee"));
+        }
+        if let Some(date) = patch.delivered_on {
+            check_delivered_on(date)?;
+            row.delivered_on = date;
+        }
+        if let Some(kind) = patch.kind {
+            row.kind = kind;
+        }
+        if let Some(setting) = patch.setting {
+            row.setting = setting;
+        }
+        if let Some(count) = patch.anonymous_attendees {
+            row.anonymous_attendees = count;
+        }
+        if let Some(kits) = patch.kits_handed_out {
+            row.kits_handed_out = kits;
+        }
+        if let Some(attendees) = &patch.attendee_ids {
+            replace_attendees(conn, &row.id, attendees)?;
+        }
+        row.updated_at = now();
+        stored::update(conn, &row)?;
+        load(conn, row)
+    }
+
+    fn void(
+        conn: &mut DbConnection,
+        _: &Principal,
+        before: &Self,
+        at: NaiveDateTime,
+        reason: &str,
+    ) -> Result<Self, Error> {
+        let row = TrainingRow {
+            voided_at: Some(at),
+            void_reason: Some(reason.to_owned()),
+            updated_at: at,
+            ..before.row.clone()
+        };
+        stored::update(conn, &row)?;
+        Ok(Session { row, attendees: before.attendees.clone() })
+    }
+
+    /// Itself, the people at it and the certificates issued on it.
+    fn count(&self, conn: &mut DbConnection, tally: &mut Tally, sign: i64) -> Result<(), Error> {
+        if self.row.voided_at.is_some() {
+            return Ok(());
+        }
+        let certificates = stored::certificates_issued(conn, &self.row.id)?;
+        tally.training(conn, &self.row, self.attendees.len(), certificates, sign)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored session's fingerprint was made from this body's serialised
+    /// form: renaming or reordering a field of `NewTraining` would turn a
+    /// phone's harmless resend of it into a 409.
+    #[test]
+    fn the_fingerprint_of_a_known_body_is_pinned() {
+        let body = r#"{"id": "7f1c2a9e-3b4d-4e5f-8a6b-1c2d3e4f5a6b", "delivered_on": "2026-11-20",
+            "trainer_id": "0194f0a0-0000-7000-8000-0000000000f2", "organisation_id": "0194f0a0-0000-7000-8000-0000000000c1",
+            "kind": "peer_supplier_course", "setting": "hub",
+            "attendee_ids": ["0194f0a0-0000-7000-8000-0000000000f1"], "anonymous_attendees": 2, "kits_handed_out": 3}"#;
+        let new: NewTraining = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            records::fingerprint("0194f0a0-0000-7000-8000-0000000000f2", &new).unwrap(),
+            "c15baccf306ddc699123dc2716c47f6f76eda1db0dcf8780935cf3e9803a7e7d"
+        );
+        let bare: NewTraining = serde_json::from_str(
+            r#"{"id": "7f1c2a9e-3b4d-4e5f-8a6b-1c2d3e4f5a6c", "delivered_on": "2026-11-20", "kind": "awareness",
+                "setting": "online", "anonymous_attendees": 12}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            records::fingerprint("0194f0a0-0000-7000-8000-0000000000f2", &bare).unwrap(),
+            "da955704303d12cbb94f1a14694701b502bd697bf6f6d683e4096bd894ad000d"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! The HTTP application: middleware, the route table, the docs page, and
+//! the server that runs them.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::extract::{path_config, query_config, BodyLimit};
+use super::fallback::{no_route, KnownPaths};
+use super::middleware::{problem_fallback, request_context};
+use super::openapi::ApiDoc;
+use super::state::AppState;
+use crate::config::Settings;
+use utoipa::OpenApi;
+
+/// A bound, not yet running server.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+}
+
+/// A CORS origin must be `*` or a bare origin (`https://host[:port]`).
+fn check_cors_origins(origins: &[String]) -> anyhow::Result<()> {
+    for origin in origins {
+        let valid = origin == "*"
+            || origin.parse::<actix_web::http::Uri>().is_ok_and(|uri| {
+                uri.scheme().is_some() && uri.host().is_some() && uri.path_and_query().is_none_or(|p| p.as_str() == "/")
+            });
+        anyhow::ensure!(valid, "CORS origin {origin:?} is not of the form https://host[:port]");
+    }
+    Ok(())
+}
+
+impl Application {
+    pub fn build(settings: &Settings, state: AppState, listener: TcpListener) -> anyhow::Result<Self> {
+        let address = listener.local_addr()?;
+        let state = web::Data::new(state);
+        let body_limit = BodyLimit(settings.body_limit_bytes);
+        let cors_origins = settings.cors_origins.clone();
+        check_cors_origins(&cors_origins)?;
+        let metrics = PrometheusMetricsBuilder::new("naloxone")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let registry = web::Data::new(metrics.registry.clone());
+        let document = super::openapi::openapi();
+        let known_paths = web::Data::new(KnownPaths::of(&document));
+        let mut server = HttpServer::new(move || {
+            let cors = cors_origins.iter().fold(
+                Cors::default()
+                    .allowed_methods(["GET", "POST", "PATCH"])
+                    .allowed_headers(["authorization", "content-type", "x-request-id"])
+                    .expose_headers(["x-request-id", "location", "retry-after"])
+                    .max_age(3600),
+                // Tokens travel in a header, never a cookie, so `*` is safe to allow.
+                |cors, origin| if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) },
+            );
+            App::new()
+                // Before the route table, whose `/api/v1` scope would take its document's URL.
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .configure(super::routes::api)
+                .into_app()
+                .app_data(state.clone())
+                .app_data(registry.clone())
+                .app_data(known_paths.clone())
+                .app_data(body_limit)
+                .app_data(web::PayloadConfig::new(body_limit.0))
+                .app_data(query_config())
+                .app_data(path_config())
+                .wrap(Compress::default())
+                .wrap(cors)
+                .wrap(metrics.clone())
+                .wrap(problem_fallback())
+                .wrap(from_fn(request_context))
+                .service(web::redirect("/docs", "/docs/"))
+                .default_service(web::to(no_route))
+        })
+        // Without it, the last segment of a compressed answer can wait ~40 ms
+        // for the client's delayed acknowledgement (Nagle's algorithm).
+        .tcp_nodelay(true)
+        .shutdown_timeout(30)
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self { server: server.run(), address })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops the server from elsewhere (tests, benchmarks).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

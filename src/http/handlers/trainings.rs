@@ -1,0 +1,22 @@
+//! `/api/v1/trainings`: training sessions delivered.
+
+use crate::domain::error::RecordRef;
+use crate::domain::trainings::{self, NewTraining, Session, Training, TrainingFilter, TrainingPatch};
+use crate::http::problem::record_url;
+
+record_endpoints! {
+    record: Session, new: NewTraining, patch: TrainingPatch, filter: TrainingFilter,
+    tag: "trainings", id: "Training id", url: |training: &Training| record_url(&RecordRef::Training(training.id.clone())),
+    /// Records a training session. The same id with the same body again
+    /// answers 200 with the stored session; with another body, 409.
+    create("create_training", "Recorded", "The session's URL", "Already recorded: the stored session")
+        at "/trainings" by |state, principal, new| trainings::create(&state.db, principal, new);
+    /// Lists sessions: a trainer their own, a coordinator their organisation's, an admin all.
+    list("list_trainings", "A page of sessions, oldest record first");
+    /// Reads a session (voided ones too).
+    get("get_training", "The session") at "/trainings/{id}";
+    /// Corrects a session: its trainer within 7 days, a coordinator of its organisation or an admin at any time.
+    update("update_training", "The corrected session");
+    /// Voids a session: it stays readable and stops counting. Voiding again changes nothing.
+    void("void_training", "The voided session") at "/trainings/{id}/void";
+}

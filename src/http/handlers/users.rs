@@ -1,0 +1,119 @@
+//! `/api/v1/users` and `/api/v1/me`.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use uuid::Uuid;
+
+use crate::domain::pagination::{ListQuery, Page, PageParams};
+use crate::domain::principal::Principal;
+use crate::domain::users::{self, Me, NewUser, User, UserFilter, UserPatch};
+use crate::http::extract::ValidJson;
+use crate::http::problem::{responses, ApiError};
+use crate::http::respond;
+use crate::http::state::AppState;
+
+/// Lists users: an admin sees everyone, a coordinator their organisation's.
+#[utoipa::path(
+    tag = "users", operation_id = "list_users",
+    params(UserFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of users, oldest first", body = Page<User>),
+        (status = 400, response = responses::BadRequest),
+        (status = 403, response = responses::Forbidden),
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ListQuery<UserFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let page = users::list(&state.db, principal, query.filter, query.page).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Creates a user. A coordinator creates users in their own organisation only.
+#[utoipa::path(
+    tag = "users", operation_id = "create_user",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created", body = User, headers(("Location" = String, description = "The new user's URL"))),
+        (status = 403, response = responses::Forbidden),
+        (status = 409, response = responses::Conflict),
+        responses::BodyErrors,
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: ValidJson<NewUser>,
+) -> Result<HttpResponse, ApiError> {
+    let user = users::create(&state.db, principal, body.into_inner()).await?;
+    Ok(respond::created(format!("/api/v1/users/{}", user.id), &user))
+}
+
+/// Reads a user: an admin any, a coordinator their organisation's, anyone themselves.
+#[utoipa::path(
+    tag = "users", operation_id = "get_user",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[get("/users/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = users::get(&state.db, principal, id.into_inner().into()).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Changes a user. Deactivating ends their sessions and their access tokens stop working.
+#[utoipa::path(
+    tag = "users", operation_id = "update_user",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "The changed user", body = User),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        responses::BodyErrors,
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: ValidJson<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let user = users::update(&state.db, principal, id.into_inner().into(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// The signed-in user and their certificates.
+#[utoipa::path(
+    tag = "users",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(users::me(&state.db, principal).await?))
+}

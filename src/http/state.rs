@@ -1,0 +1,52 @@
+//! What every request handler shares. It holds the domain's services and
+//! settings and imports nothing of the handlers that use it.
+
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::domain::auth::throttle::Throttle;
+use crate::domain::auth::tokens::{load_or_create_secret, TokenService};
+use crate::domain::auth::Authentication;
+use crate::domain::certificates::signing::CertificateSigner;
+use crate::storage::Database;
+
+pub struct AppState {
+    pub db: Database,
+    /// Tokens, sessions and the failed-login throttle.
+    pub auth: Authentication,
+    /// Limits public certificate look-ups per client address.
+    pub verify_throttle: Throttle,
+    pub certificate_signer: CertificateSigner,
+    pub certificate_validity: chrono::Months,
+    /// Keys the hash of pseudonymous recipient codes.
+    pub recipient_code_key: Vec<u8>,
+    /// Counts below it are hidden from commissioners.
+    pub disclosure_threshold: i64,
+}
+
+impl AppState {
+    pub fn new(settings: &Settings, db: Database) -> anyhow::Result<Self> {
+        let secret = load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
+        Ok(Self {
+            db,
+            auth: Authentication {
+                tokens: TokenService::new(&secret, settings.access_token_ttl_seconds),
+                login_throttle: Throttle::new(
+                    settings.login_max_failures,
+                    Duration::from_secs(settings.login_lockout_seconds),
+                ),
+                refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
+            },
+            verify_throttle: Throttle::new(settings.verify_rate_per_minute, Duration::from_secs(60)),
+            certificate_signer: CertificateSigner::load_or_create(&settings.data_dir)?,
+            certificate_validity: chrono::Months::new(settings.certificate_validity_months),
+            recipient_code_key: crate::domain::keys::load_or_create(
+                settings.recipient_code_key.as_deref(),
+                &settings.data_dir,
+                "recipient_code_key",
+                "RECIPIENT_CODE_KEY",
+            )?,
+            disclosure_threshold: settings.disclosure_threshold,
+        })
+    }
+}

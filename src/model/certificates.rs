@@ -1,0 +1,18 @@
+//! What a certificate authorises, and where it stands.
+
+crate::text_enum! {
+    pub enum CertificateLevel {
+        /// May hand out naloxone kits.
+        PeerSupplier = "peer_supplier",
+        /// May hand out kits and certify others.
+        PeerTrainer = "peer_trainer",
+    }
+}
+
+crate::text_enum! {
+    pub enum CertificateStatus {
+        Valid = "valid",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
+}

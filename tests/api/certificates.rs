@@ -1,0 +1,366 @@
+//! Certificates: who may certify, expiry and revocation, public checks and signed tokens.
+
+use crate::harness::{self, Backend, TestApp};
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use naloxone_tracker::domain::certificates::{may_certify, may_supply};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+both_backends!(
+    an_admin_bootstraps_the_first_trainer,
+    a_valid_peer_trainer_certifies_after_a_training,
+    those_without_a_valid_peer_trainer_certificate_cannot_certify,
+    holders_must_fit_the_level,
+    expiry_and_revocation_end_the_authority,
+    certificates_are_seen_only_by_those_concerned,
+    public_verification_reveals_only_the_listed_facts,
+    signed_tokens_verify_with_the_published_key,
+    me_shows_certificates_and_the_earliest_expiry,
+);
+
+struct Hub {
+    admin: String,
+    organisation: String,
+    trainer_id: String,
+    trainer: String,
+    peer_id: String,
+    peer: String,
+    coordinator: String,
+}
+
+async fn hub(app: &TestApp) -> Hub {
+    let admin = app.admin().await;
+    let (_, organisation) = app.hub(&admin, "Kilmarnock Recovery Hub").await;
+    let (trainer_id, trainer) = app.user(&admin, "trainer@hub.example", &["trainer", "peer"], &organisation).await;
+    let (peer_id, peer) = app.user(&admin, "peer@hub.example", &["peer"], &organisation).await;
+    let (_, coordinator) = app.user(&admin, "coord@hub.example", &["coordinator"], &organisation).await;
+    Hub { admin, organisation, trainer_id, trainer, peer_id, peer, coordinator }
+}
+
+async fn certify(app: &TestApp, issuer: &str, holder: &str, level: &str) -> harness::Reply {
+    app.post("/api/v1/certificates", issuer, json!({"user_id": holder, "level": level})).await
+}
+
+/// The hub with a certified trainer: returns the trainer's certificate.
+async fn certified_hub(app: &TestApp) -> (Hub, Value) {
+    let hub = hub(app).await;
+    let certificate = certify(app, &hub.admin, &hub.trainer_id, "peer_trainer").await;
+    assert_eq!(certificate.status, StatusCode::CREATED, "{}", certificate.body);
+    (hub, certificate.body)
+}
+
+/// Moves a certificate's times, as if time had passed.
+fn set_times(app: &TestApp, id: &str, expires_in: Duration) {
+    let certificate = id.to_owned();
+    app.db
+        .run_blocking(move |conn| -> crate::harness::Stored<_> {
+            use naloxone_tracker::storage::schema::certificates::dsl::*;
+            let now = naloxone_tracker::model::time::now();
+            diesel::update(certificates.find(certificate))
+                .set((issued_at.eq(now - Duration::days(400)), expires_at.eq(now + expires_in)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+async fn an_admin_bootstraps_the_first_trainer(app: TestApp) {
+    let (hub, certificate) = certified_hub(&app).await;
+    assert_eq!(certificate["level"], "peer_trainer");
+    assert_eq!(certificate["status"], "valid");
+    assert_eq!(certificate["user_id"], hub.trainer_id.as_str());
+    assert_eq!(certificate["organisation_id"], hub.organisation.as_str());
+    let issued = chrono::DateTime::parse_from_rfc3339(certificate["issued_at"].as_str().unwrap()).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(certificate["expires_at"].as_str().unwrap()).unwrap();
+    assert!((expires - issued).num_days() >= 365 * 3, "three years by default");
+    assert_eq!(certificate["verification_code"].as_str().unwrap().len(), 23);
+    assert_eq!(app.audit_of(certificate["id"].as_str().unwrap())[0].action, "create");
+}
+
+async fn a_valid_peer_trainer_certifies_after_a_training(app: TestApp) {
+    let (hub, _) = certified_hub(&app).await;
+    let training = json!({
+        "id": uuid::Uuid::new_v4(), "delivered_on": Utc::now().date_naive().to_string(),
+        "kind": "peer_supplier_course", "setting": "hub", "attendee_ids": [hub.peer_id],
+    });
+    let training_id = app.create("/api/v1/trainings", &hub.trainer, training).await;
+    let issued = app
+        .post(
+            "/api/v1/certificates",
+            &hub.trainer,
+            json!({"user_id": hub.peer_id, "level": "peer_supplier", "training_id": training_id}),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    assert_eq!(issued.body["training_id"], training_id.as_str());
+    assert_eq!(issued.body["issued_by"], hub.trainer_id.as_str());
+    assert_eq!(issued.headers["location"], format!("/api/v1/certificates/{}", issued.body["id"].as_str().unwrap()));
+
+    // The training must have had the holder in it.
+    let (other_id, _) = app.user(&hub.admin, "other@hub.example", &["peer"], &hub.organisation).await;
+    let absent = app
+        .post(
+            "/api/v1/certificates",
+            &hub.trainer,
+            json!({"user_id": other_id, "level": "peer_supplier", "training_id": training_id}),
+        )
+        .await;
+    assert_eq!(
+        (absent.status, absent.body["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_attended"))
+    );
+    let unknown = app
+        .post(
+            "/api/v1/certificates",
+            &hub.trainer,
+            json!({"user_id": other_id, "level": "peer_supplier", "training_id": uuid::Uuid::new_v4()}),
+        )
+        .await;
+    assert_eq!(unknown.error_fields(), ["training_id"]);
+}
+
+async fn those_without_a_valid_peer_trainer_certificate_cannot_certify(app: TestApp) {
+    let hub = hub(&app).await;
+    // A peer, even a certified one, cannot certify.
+    assert_eq!(certify(&app, &hub.admin, &hub.peer_id, "peer_supplier").await.status, StatusCode::CREATED);
+    let by_peer = certify(&app, &hub.peer, &hub.trainer_id, "peer_supplier").await;
+    assert_eq!(by_peer.status, StatusCode::FORBIDDEN);
+    // A trainer without a peer_trainer certificate cannot either.
+    let uncertified = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await;
+    assert_eq!((uncertified.status, uncertified.code()), (StatusCode::FORBIDDEN, "certificate_required"));
+    // A coordinator is not a certifier.
+    assert_eq!(certify(&app, &hub.coordinator, &hub.peer_id, "peer_supplier").await.status, StatusCode::FORBIDDEN);
+    // Nobody certifies themselves.
+    let own = certify(&app, &hub.admin, &hub.trainer_id, "peer_trainer").await;
+    assert_eq!(own.status, StatusCode::CREATED);
+    let myself = certify(&app, &hub.trainer, &hub.trainer_id, "peer_supplier").await;
+    assert_eq!((myself.status, myself.code()), (StatusCode::FORBIDDEN, "self_certification"));
+
+    // Expired: no longer a certifier.
+    let cert_id = own.body["id"].as_str().unwrap();
+    set_times(&app, cert_id, -Duration::days(1));
+    let expired = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await;
+    assert_eq!((expired.status, expired.code()), (StatusCode::FORBIDDEN, "certificate_required"));
+    // Renewed, then revoked: not a certifier either.
+    let renewed = certify(&app, &hub.admin, &hub.trainer_id, "peer_trainer").await.body;
+    assert_eq!(certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await.status, StatusCode::CREATED);
+    let revoked = app
+        .post(
+            &format!("/api/v1/certificates/{}/revoke", renewed["id"].as_str().unwrap()),
+            &hub.admin,
+            json!({"reason": "left"}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let after_revoke = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await;
+    assert_eq!((after_revoke.status, after_revoke.code()), (StatusCode::FORBIDDEN, "certificate_required"));
+}
+
+async fn holders_must_fit_the_level(app: TestApp) {
+    let hub = hub(&app).await;
+    let (staff_id, _) = app.user(&hub.admin, "staff@hub.example", &["trainer"], &hub.organisation).await;
+    // A staff trainer who is not a peer can be a peer_trainer, not a peer_supplier.
+    assert_eq!(certify(&app, &hub.admin, &staff_id, "peer_trainer").await.status, StatusCode::CREATED);
+    let wrong = certify(&app, &hub.admin, &staff_id, "peer_supplier").await;
+    assert_eq!(
+        (wrong.status, wrong.body["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("role_missing"))
+    );
+    assert_eq!(certify(&app, &hub.admin, &hub.peer_id, "peer_trainer").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let nobody = certify(&app, &hub.admin, &uuid::Uuid::new_v4().to_string(), "peer_supplier").await;
+    assert_eq!(nobody.error_fields(), ["user_id"]);
+    assert_eq!(certify(&app, &hub.admin, &hub.peer_id, "expert").await.error_fields(), ["level"]);
+}
+
+async fn expiry_and_revocation_end_the_authority(app: TestApp) {
+    let (hub, trainer_certificate) = certified_hub(&app).await;
+    let peer_certificate = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await.body;
+    let peer_cert_id = peer_certificate["id"].as_str().unwrap().to_owned();
+    let (peer, trainer) = (hub.peer_id.clone(), hub.trainer_id.clone());
+    let check = move |app: &TestApp, who: String, at: chrono::NaiveDateTime| {
+        let who = naloxone_tracker::model::ids::UserId::parse(&who).expect("a user id");
+        app.db
+            .run_blocking(move |conn| -> Result<_, naloxone_tracker::domain::Error> {
+                Ok((may_supply(conn, &who, at)?, may_certify(conn, &who, at)?))
+            })
+            .unwrap()
+    };
+    let now = naloxone_tracker::model::time::now();
+    assert_eq!(check(&app, peer.clone(), now), (true, false));
+    assert_eq!(check(&app, trainer.clone(), now), (true, true), "a peer trainer may also supply");
+    assert_eq!(check(&app, peer.clone(), now - Duration::days(1)), (false, false), "not before it was issued");
+    assert_eq!(check(&app, peer.clone(), now + Duration::days(365 * 3 + 1)), (false, false), "not after it expires");
+
+    // Revocation by a coordinator of the holder's organisation.
+    let revoked = app
+        .post(
+            &format!("/api/v1/certificates/{peer_cert_id}/revoke"),
+            &hub.coordinator,
+            json!({"reason": "left the service"}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(
+        (revoked.body["status"].as_str(), revoked.body["revoke_reason"].as_str()),
+        (Some("revoked"), Some("left the service"))
+    );
+    let revoked_at = naloxone_tracker::model::time::now();
+    assert!(!check(&app, peer.clone(), revoked_at + Duration::seconds(1)).0);
+    assert!(check(&app, peer.clone(), now).0, "a handout made before the revocation was covered");
+    let again = app
+        .post(&format!("/api/v1/certificates/{peer_cert_id}/revoke"), &hub.coordinator, json!({"reason": "again"}))
+        .await;
+    assert_eq!(again.body["revoke_reason"], "left the service");
+    assert_eq!(app.audit_of(&peer_cert_id).iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["create", "revoke"]);
+    // The holder cannot revoke their own; nobody without a say can.
+    let own = app
+        .post(
+            &format!("/api/v1/certificates/{}/revoke", trainer_certificate["id"].as_str().unwrap()),
+            &hub.trainer,
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+
+    // Status filters.
+    set_times(&app, trainer_certificate["id"].as_str().unwrap(), Duration::days(20));
+    let count = |reply: harness::Reply| reply.body["items"].as_array().unwrap().len();
+    assert_eq!(count(app.get("/api/v1/certificates?status=revoked", &hub.admin).await), 1);
+    assert_eq!(count(app.get("/api/v1/certificates?status=valid", &hub.admin).await), 1);
+    assert_eq!(count(app.get("/api/v1/certificates?expiring_within_days=30", &hub.admin).await), 1);
+    assert_eq!(count(app.get("/api/v1/certificates?expiring_within_days=10", &hub.admin).await), 0);
+    set_times(&app, trainer_certificate["id"].as_str().unwrap(), -Duration::days(1));
+    let expired =
+        app.get(&format!("/api/v1/certificates/{}", trainer_certificate["id"].as_str().unwrap()), &hub.admin).await;
+    assert_eq!(expired.body["status"], "expired");
+    assert_eq!(count(app.get("/api/v1/certificates?status=expired", &hub.admin).await), 1);
+}
+
+async fn certificates_are_seen_only_by_those_concerned(app: TestApp) {
+    let (hub, trainer_certificate) = certified_hub(&app).await;
+    let peer_certificate = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await.body;
+    let (_, elsewhere) = app.hub(&hub.admin, "Shetland Recovery Hub").await;
+    let (_, stranger) = app.user(&hub.admin, "coord@shetland.example", &["coordinator"], &elsewhere).await;
+    let ids = |reply: harness::Reply| -> Vec<String> {
+        reply.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let peer_cert = peer_certificate["id"].as_str().unwrap().to_owned();
+    let trainer_cert = trainer_certificate["id"].as_str().unwrap().to_owned();
+    assert_eq!(ids(app.get("/api/v1/certificates", &hub.peer).await), vec![peer_cert.clone()]);
+    assert_eq!(ids(app.get("/api/v1/certificates", &hub.trainer).await), [trainer_cert.clone(), peer_cert.clone()]);
+    assert_eq!(ids(app.get("/api/v1/certificates", &hub.coordinator).await).len(), 2);
+    assert_eq!(ids(app.get("/api/v1/certificates", &stranger).await), Vec::<String>::new());
+    assert_eq!(app.get(&format!("/api/v1/certificates/{peer_cert}"), &stranger).await.status, StatusCode::NOT_FOUND);
+    let revoke = app.post(&format!("/api/v1/certificates/{peer_cert}/revoke"), &stranger, json!({"reason": "x"})).await;
+    assert_eq!(revoke.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        ids(app.get(&format!("/api/v1/certificates?user_id={}", hub.peer_id), &hub.admin).await),
+        vec![peer_cert.clone()]
+    );
+    assert_eq!(
+        ids(app.get(&format!("/api/v1/certificates?organisation_id={elsewhere}"), &hub.admin).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(app.get("/api/v1/certificates?status=lost", &hub.admin).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.request(Method::GET, "/api/v1/certificates", None, None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn public_verification_reveals_only_the_listed_facts(app: TestApp) {
+    let (hub, _) = certified_hub(&app).await;
+    let certificate = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await.body;
+    app.patch(&format!("/api/v1/users/{}", hub.peer_id), &hub.admin, json!({"display_name": "Sam K. Jones"})).await;
+    let code = certificate["verification_code"].as_str().unwrap();
+    let typed = code.to_lowercase().replace('-', " ");
+    let check = app
+        .request(Method::GET, &format!("/api/v1/certificates/verify/{}", typed.replace(' ', "%20")), None, None)
+        .await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    let expected = json!({
+        "status": "valid",
+        "level": "peer_supplier",
+        "expires_on": certificate["expires_at"].as_str().unwrap()[..10],
+        "issuing_organisation": "Kilmarnock Recovery Hub",
+        "holder_initials": "SKJ",
+    });
+    assert_eq!(check.body, expected, "nothing more than these five facts");
+    let unknown = app.request(Method::GET, "/api/v1/certificates/verify/00000-00000-00000-00000", None, None).await;
+    assert_eq!((unknown.status, unknown.is_problem()), (StatusCode::NOT_FOUND, true));
+    let junk = app.request(Method::GET, "/api/v1/certificates/verify/'%20OR%201=1", None, None).await;
+    assert_eq!(junk.status, StatusCode::NOT_FOUND);
+    app.post(
+        &format!("/api/v1/certificates/{}/revoke", certificate["id"].as_str().unwrap()),
+        &hub.trainer,
+        json!({"reason": "lost card"}),
+    )
+    .await;
+    let revoked = app.request(Method::GET, &format!("/api/v1/certificates/verify/{code}"), None, None).await;
+    assert_eq!(revoked.body["status"], "revoked");
+}
+
+/// Public checks are rate limited per client address.
+#[actix_web::test]
+async fn public_verification_is_rate_limited() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &["--verify-rate-per-minute", "3"]).await.unwrap();
+    for _ in 0..3 {
+        let reply = app.request(Method::GET, "/api/v1/certificates/verify/00000-00000-00000-00000", None, None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    }
+    let limited = app.request(Method::GET, "/api/v1/certificates/verify/00000-00000-00000-00000", None, None).await;
+    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert!(limited.headers.contains_key("retry-after"));
+}
+
+async fn signed_tokens_verify_with_the_published_key(app: TestApp) {
+    let (hub, _) = certified_hub(&app).await;
+    let certificate = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await.body;
+    let id = certificate["id"].as_str().unwrap();
+    let token = app.get(&format!("/api/v1/certificates/{id}/token"), &hub.peer).await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.body);
+    let jwks = app.request(Method::GET, "/.well-known/jwks.json", None, None).await;
+    assert_eq!(jwks.status, StatusCode::OK);
+    let key = &jwks.body["keys"][0];
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+
+    let decoding = jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&["naloxone-tracker"]);
+    let decoded = jsonwebtoken::decode::<Value>(token.body["token"].as_str().unwrap(), &decoding, &validation).unwrap();
+    assert_eq!(decoded.header.kid.as_deref(), key["kid"].as_str());
+    assert_eq!(decoded.claims["sub"], id);
+    assert_eq!(decoded.claims["level"], "peer_supplier");
+    assert_eq!(decoded.claims["issuing_organisation"], "Kilmarnock Recovery Hub");
+    let expires = chrono::DateTime::parse_from_rfc3339(certificate["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(decoded.claims["exp"], expires.timestamp());
+    // A token tampered with does not verify.
+    let mut tampered = token.body["token"].as_str().unwrap().to_owned();
+    tampered.insert(tampered.len() / 2, 'x');
+    assert!(jsonwebtoken::decode::<Value>(&tampered, &decoding, &validation).is_err());
+
+    app.post(&format!("/api/v1/certificates/{id}/revoke"), &hub.trainer, json!({"reason": "x"})).await;
+    let refused = app.get(&format!("/api/v1/certificates/{id}/token"), &hub.peer).await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::CONFLICT, "certificate_not_valid"));
+}
+
+async fn me_shows_certificates_and_the_earliest_expiry(app: TestApp) {
+    let (hub, trainer_certificate) = certified_hub(&app).await;
+    let me = app.get("/api/v1/me", &hub.peer).await;
+    assert_eq!(
+        (me.body["certificates"].clone(), me.body["earliest_certificate_expiry"].clone()),
+        (json!([]), json!(null))
+    );
+    let supplier = certify(&app, &hub.admin, &hub.trainer_id, "peer_supplier").await.body;
+    set_times(&app, supplier["id"].as_str().unwrap(), Duration::days(10));
+    let me = app.get("/api/v1/me", &hub.trainer).await;
+    assert_eq!(me.body["email"], "trainer@hub.example");
+    assert_eq!(me.body["certificates"].as_array().unwrap().len(), 2);
+    let earliest =
+        app.get(&format!("/api/v1/certificates/{}", supplier["id"].as_str().unwrap()), &hub.trainer).await.body
+            ["expires_at"]
+            .clone();
+    assert_eq!(me.body["earliest_certificate_expiry"], earliest);
+    assert_ne!(earliest, trainer_certificate["expires_at"]);
+}

@@ -1,0 +1,23 @@
+//! The integration tests, one binary: every area of the API is a module
+//! here, and all of them share the harness (a real server per test, on
+//! SQLite and on PostgreSQL).
+
+// First: `both_backends!` is visible to the modules declared after it.
+#[macro_use]
+mod harness;
+
+mod auth;
+mod authorization_matrix;
+mod certificates;
+mod hostile_input;
+mod http_surface;
+mod kit_issues;
+mod layering;
+mod openapi;
+mod reference_data;
+mod reversals;
+mod stats;
+mod stock;
+mod sync;
+mod trainings;
+mod users;

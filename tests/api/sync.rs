@@ -1,0 +1,189 @@
+//! Batch sync from phones, and the reference data they cache.
+
+use crate::harness::{tally, TestApp, PRENOXAD};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+both_backends!(
+    each_item_is_judged_on_its_own,
+    one_id_twice_in_a_queue,
+    a_repeated_batch_creates_nothing_new,
+    trainings_sync_too,
+    batches_are_limited_to_500_items,
+    reference_data_comes_with_an_etag,
+);
+
+fn statuses(results: &Value) -> Vec<String> {
+    results.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn each_item_is_judged_on_its_own(app: TestApp) {
+    let o = app.outreach(false).await;
+    let stored = tally(&o.area, 1);
+    app.create("/api/v1/kit-issues", &o.peer, stored.clone()).await;
+    let mut conflicting = stored.clone();
+    conflicting["quantity"] = json!(7);
+    conflicting["id"] = json!(stored["id"]);
+    let mut family_without_consent = tally(&o.area, 1);
+    family_without_consent["recipient_type"] = json!("family_friend");
+    let good = tally(&o.area, 3);
+    let items = json!([
+        good,
+        stored,
+        conflicting,
+        {"id": "not-a-uuid", "quantity": "lots"},
+        family_without_consent,
+        42,
+        tally(&o.area, 2),
+    ]);
+    let reply = app.post("/api/v1/sync", &o.peer, json!({"kit_issues": items})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let results = &reply.body["kit_issues"];
+    assert_eq!(statuses(results), ["created", "duplicate", "conflict", "invalid", "invalid", "invalid", "created"]);
+    assert_eq!(results[0]["id"], good["id"]);
+    assert!(results[0].get("errors").is_none());
+    assert_eq!(results[3]["id"], "not-a-uuid");
+    assert_eq!(results[4]["errors"][0]["field"], "consent_recorded");
+    assert_eq!(results[5]["id"], json!(null));
+    assert_eq!(reply.body["trainings"], json!([]));
+    let stored_now = app.get("/api/v1/kit-issues", &o.peer).await;
+    assert_eq!(
+        stored_now.body["items"].as_array().unwrap().len(),
+        3,
+        "one before, two created; nothing from the refused items"
+    );
+}
+
+async fn one_id_twice_in_a_queue(app: TestApp) {
+    let o = app.outreach(false).await;
+    let twice = tally(&o.area, 1);
+    let first = tally(&o.area, 1);
+    let mut reused = tally(&o.area, 4);
+    reused["id"] = first["id"].clone();
+    let refused = json!({"id": uuid::Uuid::new_v4(), "quantity": 0});
+    let mut after_refusal = tally(&o.area, 2);
+    after_refusal["id"] = refused["id"].clone();
+    let items = json!([twice, twice, first, reused, refused, after_refusal]);
+    let reply = app.post("/api/v1/sync", &o.peer, json!({"kit_issues": items})).await;
+    assert_eq!(
+        statuses(&reply.body["kit_issues"]),
+        ["created", "duplicate", "created", "conflict", "invalid", "created"],
+        "{}",
+        reply.body
+    );
+    let stored = app.get(&format!("/api/v1/kit-issues/{}", first["id"].as_str().unwrap()), &o.peer).await;
+    assert_eq!(stored.body["quantity"], 1, "the first body sent under an id is the one kept");
+    let after = app.get(&format!("/api/v1/kit-issues/{}", after_refusal["id"].as_str().unwrap()), &o.peer).await;
+    assert_eq!(after.body["quantity"], 2, "a refused item does not hold on to its id");
+    for (record, entries) in [(&twice, 1), (&first, 1), (&after_refusal, 1)] {
+        let audit = app.audit_of(record["id"].as_str().unwrap());
+        assert_eq!(audit.len(), entries, "one audit entry per stored handout");
+        assert_eq!((audit[0].action.as_str(), audit[0].actor_id.as_deref()), ("create", Some(o.peer_id.as_str())));
+        assert_eq!(audit[0].after["id"], record["id"]);
+    }
+    assert_eq!(app.get("/api/v1/kit-issues", &o.peer).await.body["items"].as_array().unwrap().len(), 3);
+}
+
+async fn a_repeated_batch_creates_nothing_new(app: TestApp) {
+    let o = app.outreach(false).await;
+    let (_, uncertified) = app.user(&o.admin, "new@hub.example", &["peer"], &o.organisation).await;
+    let items: Vec<Value> = (0..100).map(|i| tally(&o.area, 1 + i % 3)).collect();
+    let body = json!({"kit_issues": items});
+    let first = app.post("/api/v1/sync", &o.peer, body.clone()).await;
+    assert!(statuses(&first.body["kit_issues"]).iter().all(|s| s == "created"));
+    let again = app.post("/api/v1/sync", &o.peer, body.clone()).await;
+    assert!(statuses(&again.body["kit_issues"]).iter().all(|s| s == "duplicate"));
+    assert_eq!(app.get("/api/v1/kit-issues?limit=200", &o.peer).await.body["items"].as_array().unwrap().len(), 100);
+    // Someone else sending the same records: each one a conflict or refused, never a second row.
+    let other = app.post("/api/v1/sync", &uncertified, body).await;
+    assert!(statuses(&other.body["kit_issues"]).iter().all(|s| s == "conflict"));
+    let fresh = app.post("/api/v1/sync", &uncertified, json!({"kit_issues": [tally(&o.area, 1)]})).await;
+    assert_eq!(fresh.body["kit_issues"][0]["errors"][0]["code"], "certificate_required");
+    assert_eq!(app.get("/api/v1/kit-issues?limit=200", &o.admin).await.body["items"].as_array().unwrap().len(), 100);
+}
+
+async fn trainings_sync_too(app: TestApp) {
+    let o = app.outreach(false).await;
+    let (_, trainer) = app.user(&o.admin, "trainer@hub.example", &["trainer"], &o.organisation).await;
+    let session = json!({"id": uuid::Uuid::new_v4(), "delivered_on": chrono::Utc::now().date_naive().to_string(), "kind": "awareness", "setting": "outreach", "anonymous_attendees": 6});
+    let reply = app
+        .post("/api/v1/sync", &trainer, json!({"trainings": [session.clone(), session, {"kind": "awareness"}]}))
+        .await;
+    assert_eq!(statuses(&reply.body["trainings"]), ["created", "duplicate", "invalid"]);
+    assert_eq!(app.get("/api/v1/trainings", &trainer).await.body["items"].as_array().unwrap().len(), 1);
+}
+
+async fn batches_are_limited_to_500_items(app: TestApp) {
+    let o = app.outreach(false).await;
+    let items: Vec<Value> = (0..501).map(|_| tally(&o.area, 1)).collect();
+    let reply = app.post("/api/v1/sync", &o.peer, json!({"kit_issues": items})).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["errors"][0]["code"], "too_many_items");
+    let unknown = app.post("/api/v1/sync", &o.peer, json!({"reversals_and_more": []})).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post("/api/v1/sync", &o.peer, json!({"kit_issues": {}})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(app.get("/api/v1/kit-issues", &o.peer).await.body["items"], json!([]));
+}
+
+async fn reference_data_comes_with_an_etag(app: TestApp) {
+    let o = app.outreach(true).await;
+    let b = app
+        .create(
+            "/api/v1/batches",
+            &o.coordinator,
+            json!({"product_id": PRENOXAD, "lot_number": "PX1", "expires_on": "2030-06-30", "quantity": 10}),
+        )
+        .await;
+    app.create(
+        "/api/v1/batches",
+        &o.coordinator,
+        json!({"product_id": PRENOXAD, "lot_number": "OLD", "expires_on": "2021-01-01", "quantity": 10}),
+    )
+    .await;
+    app.post(
+        "/api/v1/stock/movements",
+        &o.coordinator,
+        json!({"kind": "allocate", "batch_id": b, "user_id": o.peer_id, "quantity": 4}),
+    )
+    .await;
+    let first = app.get("/api/v1/sync/reference", &o.peer).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let reference = &first.body;
+    assert_eq!(reference["products"].as_array().unwrap().len(), 3);
+    assert_eq!(reference["areas"].as_array().unwrap().len(), 1);
+    assert_eq!(reference["batches"].as_array().unwrap().len(), 1, "expired batches are left out");
+    assert_eq!(reference["stock"][0]["on_hand"], 4);
+    assert_eq!(reference["certificates"][0]["status"], "valid");
+    let etag = first.headers["etag"].to_str().unwrap().to_owned();
+
+    let unchanged = app
+        .client
+        .get(app.url("/api/v1/sync/reference"))
+        .bearer_auth(&o.peer)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(unchanged.headers()["etag"].to_str().unwrap(), etag);
+    app.post(
+        "/api/v1/stock/movements",
+        &o.coordinator,
+        json!({"kind": "allocate", "batch_id": b, "user_id": o.peer_id, "quantity": 1}),
+    )
+    .await;
+    let changed = app
+        .client
+        .get(app.url("/api/v1/sync/reference"))
+        .bearer_auth(&o.peer)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(app.request(Method::GET, "/api/v1/sync/reference", None, None).await.status, StatusCode::UNAUTHORIZED);
+}
