@@ -3,7 +3,7 @@
 Whole numbers go out as JSON integers. JSON Schema counts `5.0` as an
 integer, so schemathesis may write an `integer` field that way, and no
 keyword can tell it not to; the server reads integers strictly and refuses
-`5.0` and `1e2` where it expects one (tests/hostile_input.rs holds it to
+`5.0` and `1e2` where it expects one (tests/api/hostile_input/ holds it to
 that). Every JSON encoder writes an integer as `5`, so this changes how a
 value is spelt, never which value is sent: a case stays valid or invalid
 exactly as generated, and a fraction such as `2.5` is left alone.
