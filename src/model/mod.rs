@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod text_enum;
+#[macro_use]
+mod stored_text;
 
 pub mod certificates;
 pub mod handouts;

@@ -99,32 +99,6 @@ impl std::fmt::Display for Email {
     }
 }
 
-/// Stored text types: written as their text, read back as they were
-/// written (only checked values are ever stored).
-macro_rules! stored_as_text {
-    ($($name:ident),+) => {$(
-        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
-        where
-            DB: diesel::backend::Backend,
-            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-        {
-            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
-                self.0.as_str().to_sql(out)
-            }
-        }
-
-        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
-        where
-            DB: diesel::backend::Backend,
-            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-        {
-            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                String::from_sql(bytes).map(Self)
-            }
-        }
-    )+};
-}
-
 stored_as_text!(PostcodeDistrict, Email);
 
 #[cfg(test)]
