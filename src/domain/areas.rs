@@ -11,14 +11,15 @@ use super::listing::Listed;
 use super::pagination::{Page, PageRequest};
 use super::patch::double_option;
 use super::principal::Principal;
+use super::transaction;
 use super::validation::plain_text;
 use crate::model::ids::AreaId;
 use crate::model::roles::Role;
 use crate::model::time::now;
 pub use crate::storage::areas::Area;
-use crate::storage::{areas, Database, DbConnection};
+use crate::storage::{areas, locks, Database, DbConnection};
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewArea {
     #[validate(length(max = 200), custom(function = "plain_text"))]
@@ -34,7 +35,7 @@ pub struct NewArea {
     pub population_at_risk: Option<i32>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AreaPatch {
     #[validate(length(max = 200), custom(function = "plain_text"))]
@@ -78,23 +79,39 @@ impl Listed for Area {
     }
 }
 
-/// An area and every area beneath it, at any depth (the area itself first).
+/// The deepest an area can lie (nation > board > partnership, with room to
+/// spare): every walk of the tree stops here, so that no data, not even a
+/// cycle that slipped in, can keep a request walking for ever.
+pub const MAX_DEPTH: usize = 12;
+
+/// An area and every area beneath it, down to [`MAX_DEPTH`] levels (the
+/// area itself first), each once.
 pub fn with_descendants(conn: &mut DbConnection, root: &AreaId) -> Result<Vec<AreaId>, Error> {
     let links = areas::parents(conn)?;
     let mut found = vec![root.clone()];
-    let mut next = 0;
-    while next < found.len() {
-        let parent = found[next].clone();
-        found.extend(links.iter().filter(|(_, p)| p.as_ref() == Some(&parent)).map(|(id, _)| id.clone()));
-        next += 1;
+    let mut level = vec![root.clone()];
+    for _ in 0..MAX_DEPTH {
+        level = links
+            .iter()
+            .filter(|(id, parent)| parent.as_ref().is_some_and(|p| level.contains(p)) && !found.contains(id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if level.is_empty() {
+            break;
+        }
+        found.extend(level.iter().cloned());
     }
     Ok(found)
 }
 
-/// A parent must exist and must not be the area itself or one beneath it.
+/// A parent must exist, must not be the area itself or one beneath it, and
+/// must leave the area within [`MAX_DEPTH`] levels. The caller holds the
+/// tree (`locks::area_tree`), so that no other parent change can make a
+/// cycle with this one between the check and the write.
 fn check_parent(conn: &mut DbConnection, area: &AreaId, parent: Option<&AreaId>) -> Result<(), Error> {
     let mut next = parent.cloned();
-    while let Some(id) = next {
+    for _ in 0..MAX_DEPTH {
+        let Some(id) = next else { return Ok(()) };
         if &id == area {
             return Err(Error::invalid_field("parent_id", "cycle", "an area cannot lie within itself"));
         }
@@ -102,13 +119,16 @@ fn check_parent(conn: &mut DbConnection, area: &AreaId, parent: Option<&AreaId>)
             areas::find(conn, &id)?.ok_or_else(|| Error::invalid_field("parent_id", "not_found", "no such area"))?;
         next = parent.parent_id;
     }
-    Ok(())
+    Err(Error::invalid_field("parent_id", "too_deep", "areas lie at most 12 levels deep"))
 }
 
 /// Creates an area (admin).
 pub async fn create(db: &Database, principal: Principal, new: NewArea) -> Result<Area, Error> {
     principal.require_any(&[Role::Admin])?;
-    db.write(move |conn| {
+    transaction::write(db, move |conn| {
+        if new.parent_id.is_some() {
+            locks::area_tree(conn)?;
+        }
         let at = now();
         let area = Area {
             id: AreaId::new_v7(),
@@ -129,10 +149,14 @@ pub async fn create(db: &Database, principal: Principal, new: NewArea) -> Result
 /// Changes an area (admin).
 pub async fn update(db: &Database, principal: Principal, id: AreaId, patch: AreaPatch) -> Result<Area, Error> {
     principal.require_any(&[Role::Admin])?;
-    db.write(move |conn| {
+    transaction::write(db, move |conn| {
+        if patch.parent_id.is_some() {
+            locks::area_tree(conn)?;
+        }
+        locks::row(conn, locks::Table::Areas, id.as_str())?;
         let before = areas::find(conn, &id)?.ok_or(Error::NotFound("area"))?;
         let mut after = before.clone();
-        if let Some(name) = patch.name {
+        if let Some(name) = &patch.name {
             after.name = name.trim().to_owned();
         }
         if let Some(parent_id) = patch.parent_id {

@@ -41,6 +41,7 @@ crate::text_enum! {
         Voided = "voided",
         InsufficientStock = "insufficient_stock",
         CertificateNotValid = "certificate_not_valid",
+        PreconditionFailed = "precondition_failed",
         // What was sent.
         ValidationFailed = "validation_failed",
         InvalidReference = "invalid_reference",
@@ -96,6 +97,9 @@ pub enum Error {
     /// At odds with what is stored; sending it again unchanged will not help.
     #[error("{code}: {detail}")]
     Conflict { code: Code, detail: String },
+    /// The record changed since the client read it (its `If-Match` names another version).
+    #[error("the record changed since it was read")]
+    PreconditionFailed,
     /// Another record already has the id a client made for a new one.
     #[error("a different record already has this id")]
     IdConflict(RecordRef),
@@ -111,6 +115,11 @@ pub enum Error {
     /// The database is busy or unreachable: try again shortly.
     #[error("the service is busy")]
     Unavailable,
+    /// Another transaction got in the way of this write: it is tried again
+    /// from the start (`domain::transaction`), and answered as busy only if
+    /// it keeps happening.
+    #[error("another transaction got in the way")]
+    Contended,
     /// A fault of ours; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -166,8 +175,9 @@ impl Error {
             | Error::Throttled { code, .. } => *code,
             Error::NotFound(_) => Code::NotFound,
             Error::IdConflict(_) => Code::IdConflict,
+            Error::PreconditionFailed => Code::PreconditionFailed,
             Error::Invalid(_) => Code::ValidationFailed,
-            Error::Unavailable => Code::Unavailable,
+            Error::Unavailable | Error::Contended => Code::Unavailable,
             Error::Internal(_) => Code::InternalError,
         }
     }
@@ -196,12 +206,13 @@ impl Error {
     /// the database failed, or another transaction stored the same id first
     /// (PostgreSQL), and the write is tried again from the start.
     pub fn ends_the_call(&self) -> bool {
-        matches!(self, Error::Unavailable | Error::Internal(_)) || self.lost_a_race()
+        matches!(self, Error::Unavailable | Error::Internal(_)) || self.is_transient()
     }
 
-    /// Another transaction stored a row with the same key first.
-    pub fn lost_a_race(&self) -> bool {
-        self.code() == Code::AlreadyExists
+    /// Another transaction got in the way (see `domain::transaction`):
+    /// stored a row with the same key first, or deadlocked with this one.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Contended) || self.code() == Code::AlreadyExists
     }
 }
 
@@ -217,6 +228,7 @@ impl From<crate::storage::Error> for Error {
             },
             Storage::Constraint(message) => Error::Unprocessable { code: Code::ConstraintViolated, detail: message },
             Storage::Busy => Error::Unavailable,
+            Storage::Contention => Error::Contended,
             Storage::Fault(cause) => Error::internal(cause),
         }
     }

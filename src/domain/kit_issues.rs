@@ -31,7 +31,7 @@ use crate::model::values::PostcodeDistrict;
 use crate::storage::kit_issues::{self as stored, KitIssueRow};
 pub use crate::storage::kit_issues::{KitIssue, KitIssueFilter};
 use crate::storage::organisations::Organisation;
-use crate::storage::{areas, organisations, products, Database, DbConnection, Visible};
+use crate::storage::{areas, locks, organisations, products, Database, DbConnection, Visible};
 
 /// The most kits one record may hold (a tally for a whole outreach round).
 const MAX_KITS: i32 = 500;
@@ -408,7 +408,7 @@ pub async fn create(
     new: NewKitIssue,
 ) -> Result<Submission<KitIssue>, Error> {
     let drafted = std::sync::Arc::new(draft(&principal, key, &new)?);
-    records::write_retrying_race(db, move |conn| {
+    super::transaction::write(db, move |conn| {
         counting(conn, |conn, tally| submit_drafted(conn, &mut Lookups::default(), tally, &drafted))
     })
     .await
@@ -423,6 +423,7 @@ impl FieldRecord for KitIssue {
     const ENTITY: &'static str = "kit_issue";
     const PLURAL: &'static str = "handouts";
     const CALLED: &'static str = "handout";
+    const TABLE: locks::Table = locks::Table::KitIssues;
     const AUTHORS: Role = Role::Peer;
 
     fn load(conn: &mut DbConnection, id: &KitIssueId) -> Result<Option<Self>, Error> {

@@ -26,7 +26,9 @@ pub mod stats;
 pub mod stock;
 pub mod sync;
 pub mod trainings;
+pub mod transaction;
 pub mod users;
 pub mod validation;
+pub mod versions;
 
 pub use error::{Error, Result};

@@ -10,15 +10,16 @@ use super::error::Error;
 use super::listing::Listed;
 use super::pagination::{Page, PageRequest};
 use super::principal::Principal;
+use super::transaction;
 use super::validation::plain_text;
 use crate::model::ids::{AreaId, OrganisationId};
 use crate::model::reference::OrganisationKind;
 use crate::model::roles::Role;
 use crate::model::time::now;
 pub use crate::storage::organisations::Organisation;
-use crate::storage::{areas, organisations, stat_cells, Database, DbConnection};
+use crate::storage::{areas, locks, organisations, stat_cells, Database, DbConnection};
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     #[validate(length(max = 200), custom(function = "plain_text"))]
@@ -34,7 +35,7 @@ pub struct NewOrganisation {
     pub tracks_stock: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
     #[validate(length(max = 200), custom(function = "plain_text"))]
@@ -84,7 +85,7 @@ fn check_area(conn: &mut DbConnection, area: &AreaId) -> Result<(), Error> {
 /// Creates an organisation (admin).
 pub async fn create(db: &Database, principal: Principal, new: NewOrganisation) -> Result<Organisation, Error> {
     principal.require_any(&[Role::Admin])?;
-    db.write(move |conn| {
+    transaction::write(db, move |conn| {
         let area_id = AreaId::from(new.area_id);
         check_area(conn, &area_id)?;
         let at = now();
@@ -114,10 +115,11 @@ pub async fn update(
     patch: OrganisationPatch,
 ) -> Result<Organisation, Error> {
     principal.require_any(&[Role::Admin])?;
-    db.write(move |conn| {
+    transaction::write(db, move |conn| {
+        locks::row(conn, locks::Table::Organisations, id.as_str())?;
         let before = organisations::find(conn, &id)?.ok_or(Error::NotFound("organisation"))?;
         let mut after = before.clone();
-        if let Some(name) = patch.name {
+        if let Some(name) = &patch.name {
             after.name = name.trim().to_owned();
         }
         if let Some(kind) = patch.kind {

@@ -17,7 +17,7 @@ use crate::model::time::now;
 pub use crate::storage::products::Product;
 use crate::storage::{products, Database, DbConnection};
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     #[validate(length(max = 200), custom(function = "plain_text"))]
@@ -62,7 +62,7 @@ impl Listed for Product {
 /// Adds a product (admin).
 pub async fn create(db: &Database, principal: Principal, new: NewProduct) -> Result<Product, Error> {
     principal.require_any(&[Role::Admin])?;
-    db.write(move |conn| {
+    super::transaction::write(db, move |conn| {
         let name = new.name.trim().to_owned();
         if products::name_taken(conn, &name)? {
             return Err(Error::conflict(Code::NameTaken, "a product with this name exists"));

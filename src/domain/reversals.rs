@@ -23,7 +23,7 @@ use crate::model::roles::Role;
 use crate::model::time::{now, truncate_to_micros};
 use crate::storage::reversals::{self as stored, ReversalRow};
 pub use crate::storage::reversals::{Reversal, ReversalFilter};
-use crate::storage::{areas, products, Database, DbConnection, Visible};
+use crate::storage::{areas, locks, products, Database, DbConnection, Visible};
 
 /// A report as a phone submits it.
 // Its serialised form feeds the fingerprint: a field renamed or moved changes it.
@@ -222,7 +222,7 @@ pub async fn create(
     key: Vec<u8>,
     new: NewReversal,
 ) -> Result<Submission<Reversal>, Error> {
-    records::write_retrying_race(db, move |conn| {
+    super::transaction::write(db, move |conn| {
         counting(conn, |conn, tally| submit(conn, &mut Lookups::default(), tally, &principal, &key, new.clone()))
     })
     .await
@@ -237,6 +237,7 @@ impl FieldRecord for Reversal {
     const ENTITY: &'static str = "reversal";
     const PLURAL: &'static str = "reversal reports";
     const CALLED: &'static str = "report";
+    const TABLE: locks::Table = locks::Table::Reversals;
     const AUTHORS: Role = Role::Peer;
 
     fn load(conn: &mut DbConnection, id: &ReversalId) -> Result<Option<Self>, Error> {

@@ -20,7 +20,7 @@ use crate::storage::stock::{self as stored, StockMovement};
 pub use crate::storage::stock::{Batch, BatchFilter, StockFilter, StockLine};
 use crate::storage::{organisations, products, users, Database, DbConnection};
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBatch {
     pub product_id: Uuid,
@@ -105,7 +105,7 @@ fn require_stock_manager(principal: &Principal, organisation: &OrganisationId) -
     }
 }
 
-fn receive(conn: &mut DbConnection, principal: &Principal, new: NewBatch) -> Result<Batch, Error> {
+fn receive(conn: &mut DbConnection, principal: &Principal, new: &NewBatch) -> Result<Batch, Error> {
     principal.require_any(&[Role::Coordinator, Role::Admin])?;
     let organisation_id = match (new.organisation_id, principal.is_admin()) {
         (Some(asked), true) => OrganisationId::from(asked),
@@ -239,17 +239,17 @@ fn stock_scope(principal: &Principal) -> Result<(Option<OrganisationId>, Option<
 
 /// Records stock received (a coordinator for their organisation; an admin for any).
 pub async fn create_batch(db: &Database, principal: Principal, new: NewBatch) -> Result<Batch, Error> {
-    db.write(move |conn| receive(conn, &principal, new)).await
+    super::transaction::write(db, move |conn| receive(conn, &principal, &new)).await
 }
 
 /// Recalls a batch: its kits can no longer be allocated or handed out. Recalling again changes nothing.
 pub async fn recall_batch(db: &Database, principal: Principal, id: BatchId, reason: String) -> Result<Batch, Error> {
-    db.write(move |conn| recall(conn, &principal, &id, &reason)).await
+    super::transaction::write(db, move |conn| recall(conn, &principal, &id, &reason)).await
 }
 
 /// Allocates kits to a peer, takes them back, or writes them off.
 pub async fn create_movement(db: &Database, principal: Principal, new: NewMovement) -> Result<StockMovement, Error> {
-    super::records::write_retrying_race(db, move |conn| move_stock(conn, &principal, &new)).await
+    super::transaction::write(db, move |conn| move_stock(conn, &principal, &new)).await
 }
 
 /// Peers of an organisation see its batches (to pick one on a handout); coordinators manage them.

@@ -11,7 +11,7 @@ use super::decode::decode_value;
 use super::error::Error;
 use super::kit_issues::{self, Draft, Lookups, NewKitIssue};
 use super::principal::Principal;
-use super::records::{self, Submission};
+use super::records::Submission;
 use super::reversals::{self, NewReversal};
 use super::stats::counting::{counting, Tally};
 use super::stock::{self, StockFilter, StockLine};
@@ -160,7 +160,7 @@ pub async fn sync(
     // One transaction for the whole call (one commit, one disk sync), a
     // savepoint per item. Losing a race for an id to another call
     // (PostgreSQL) rolls it all back; the second try sees the winner's records.
-    records::write_retrying_race(db, move |conn| {
+    super::transaction::write(db, move |conn| {
         counting(conn, |conn, tally| {
             let (request, kit_drafts) = &*call;
             let mut lookups = Lookups::default();

@@ -21,7 +21,7 @@ use crate::model::time::now;
 pub use crate::model::trainings::{TrainingKind, TrainingSetting};
 pub use crate::storage::trainings::TrainingFilter;
 use crate::storage::trainings::{self as stored, TrainingRow};
-use crate::storage::{organisations, users, Database, DbConnection, Visible};
+use crate::storage::{locks, organisations, users, Database, DbConnection, Visible};
 
 /// The most attendees one session can list.
 const MAX_ATTENDEES: usize = 500;
@@ -113,7 +113,7 @@ pub struct NewTraining {
 }
 
 /// Corrections; absent fields stay as they are.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingPatch {
     #[schema(value_type = Option<String>, format = Date)]
@@ -249,7 +249,7 @@ pub fn submit(
 
 /// Records a training session.
 pub async fn create(db: &Database, principal: Principal, new: NewTraining) -> Result<Submission<Training>, Error> {
-    records::write_retrying_race(db, move |conn| {
+    super::transaction::write(db, move |conn| {
         counting(conn, |conn, tally| submit(conn, tally, &principal, new.clone()))
     })
     .await
@@ -264,6 +264,7 @@ impl FieldRecord for Session {
     const ENTITY: &'static str = "training";
     const PLURAL: &'static str = "trainings";
     const CALLED: &'static str = "session";
+    const TABLE: locks::Table = locks::Table::Trainings;
     const AUTHORS: Role = Role::Trainer;
 
     fn load(conn: &mut DbConnection, id: &TrainingId) -> Result<Option<Self>, Error> {

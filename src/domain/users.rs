@@ -15,12 +15,13 @@ use super::pagination::{Page, PageRequest};
 use super::patch::double_option;
 use super::principal::Principal;
 use super::validation::plain_text;
+use super::versions::{self, Precondition};
 use crate::model::ids::{AreaId, OrganisationId, UserId};
 use crate::model::roles::Role;
 use crate::model::time::now;
 use crate::model::values::Email;
 use crate::storage::users::{self, Account, UserRow};
-use crate::storage::{areas, organisations, Database, DbConnection};
+use crate::storage::{areas, locks, organisations, Database, DbConnection};
 
 /// The roles a coordinator may grant within their own organisation.
 const COORDINATOR_GRANTS: &[Role] = &[Role::Peer, Role::Trainer, Role::Coordinator];
@@ -72,7 +73,7 @@ fn validate_roles(roles: &[Role]) -> Result<(), ValidationError> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     #[validate(email(message = "must be an email address"), length(max = 254))]
@@ -102,7 +103,7 @@ pub struct NewUser {
 }
 
 /// Fields to change; absent fields stay as they are, `null` clears.
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[validate(email(message = "must be an email address"), length(max = 254))]
@@ -260,12 +261,17 @@ fn apply(
     id: &UserId,
     patch: UserPatch,
     password_hash: Option<String>,
+    precondition: Option<&Precondition>,
 ) -> Result<User, Error> {
     require_manager(principal)?;
+    // Held until the end, so that a concurrent change (a deactivation
+    // racing a rename) cannot be undone by this one.
+    locks::row(conn, locks::Table::Users, id.as_str())?;
     let before = users::find_account(conn, id)?.ok_or(Error::NotFound("user"))?;
     if !principal.is_admin() && before.row.organisation_id != principal.organisation_id {
         return Err(Error::NotFound("user"));
     }
+    versions::check(precondition, &User::of(&before))?;
     if !may_manage(principal, before.row.organisation_id.as_ref(), &before.roles) {
         return Err(coordinator_limits());
     }
@@ -350,7 +356,10 @@ pub async fn list(
 pub async fn create(db: &Database, principal: Principal, new: NewUser) -> Result<User, Error> {
     require_manager(&principal)?;
     let hash = password::hash_off_thread(new.password.clone()).await?;
-    db.write(move |conn| insert(conn, Some(&principal), &principal.actor(), new, hash)).await
+    super::transaction::write(db, move |conn| {
+        insert(conn, Some(&principal), &principal.actor(), new.clone(), hash.clone())
+    })
+    .await
 }
 
 /// Reads a user: an admin any, a coordinator their organisation's, anyone themselves.
@@ -368,14 +377,24 @@ pub async fn get(db: &Database, principal: Principal, id: UserId) -> Result<User
     Ok(User::of(&account))
 }
 
-/// Changes a user. Deactivating or a new password ends their sessions.
-pub async fn update(db: &Database, principal: Principal, id: UserId, mut patch: UserPatch) -> Result<User, Error> {
+/// Changes a user (if still the version read, when one is named).
+/// Deactivating or a new password ends their sessions.
+pub async fn update(
+    db: &Database,
+    principal: Principal,
+    id: UserId,
+    mut patch: UserPatch,
+    precondition: Option<Precondition>,
+) -> Result<User, Error> {
     require_manager(&principal)?;
     let hash = match patch.password.take() {
         Some(password) => Some(password::hash_off_thread(password).await?),
         None => None,
     };
-    db.write(move |conn| apply(conn, &principal, &id, patch, hash)).await
+    super::transaction::write(db, move |conn| {
+        apply(conn, &principal, &id, patch.clone(), hash.clone(), precondition.as_ref())
+    })
+    .await
 }
 
 /// The signed-in user and their certificates.

@@ -15,6 +15,7 @@ use crate::domain::decode::{decode_json, strip_position};
 use crate::domain::error::{Code, Error};
 use crate::domain::pagination::ListQuery;
 use crate::domain::principal::Principal;
+use crate::domain::versions::Precondition;
 
 /// The largest body a request may carry, in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +69,23 @@ impl<F: DeserializeOwned> FromRequest for ListQuery<F> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Self::parse(req.query_string()).map_err(ApiError::from))
+    }
+}
+
+/// What a change depends on: the versions named in `If-Match`, if sent.
+/// A value that is not text matches no version.
+pub struct IfMatch(pub Option<Precondition>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let precondition = req
+            .headers()
+            .get(header::IF_MATCH)
+            .map(|value| value.to_str().map_or(Precondition::OneOf(Vec::new()), Precondition::parse));
+        std::future::ready(Ok(IfMatch(precondition)))
     }
 }
 

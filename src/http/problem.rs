@@ -121,6 +121,11 @@ impl From<Error> for ApiError {
                     format!("a different record already has this id: {location}; give the new record a new id");
                 Self { location: Some(location), ..Self::new(StatusCode::CONFLICT, code, detail) }
             }
+            Error::PreconditionFailed => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                code,
+                "the record changed since you read it: read it again, then send the change",
+            ),
             Error::Invalid(errors) => {
                 let detail = match errors.len() {
                     1 => "the request has 1 invalid field".to_owned(),
@@ -133,7 +138,7 @@ impl From<Error> for ApiError {
                 retry_after_seconds: Some(retry_after_seconds),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, "too many attempts; wait before trying again")
             },
-            Error::Unavailable => Self {
+            Error::Unavailable | Error::Contended => Self {
                 retry_after_seconds: Some(2),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "the service is busy; try again shortly")
             },
@@ -162,6 +167,19 @@ impl ResponseError for ApiError {
         }
         response.json(self.problem())
     }
+}
+
+/// The `If-Match` header a change takes, documented once.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfMatchParam {
+    /// The version (`ETag`) the change was made on. If the record has
+    /// changed since, the answer is 412 `precondition_failed` and nothing
+    /// changes; without it the change applies to the record as it stands
+    /// after any other (last writer wins, each change whole).
+    #[param(rename = "If-Match", required = false, value_type = String)]
+    pub if_match: Option<String>,
 }
 
 /// Reusable OpenAPI responses, so every operation documents its errors the same way.
@@ -195,6 +213,11 @@ pub mod responses {
         headers(("Location" = String, description = "For `id_conflict`: the record already stored under that id"))
     )]
     pub struct Conflict(#[allow(dead_code)] Problem);
+
+    /// The record changed since the version named in `If-Match` was read: read it again. Do not retry unchanged.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct PreconditionFailed(#[allow(dead_code)] Problem);
 
     /// The body is larger than the configured limit.
     #[derive(ToResponse)]

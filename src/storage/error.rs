@@ -17,10 +17,15 @@ pub enum Error {
     /// A CHECK or NOT NULL constraint refused the values.
     #[error("{0}")]
     Constraint(String),
-    /// The database is busy (a lock waited out, a serialization failure, a
-    /// failed commit, no free connection): the work may be tried again.
+    /// The database is busy (a lock waited out, a failed commit, no free
+    /// connection): the work may be tried again later.
     #[error("the database is busy")]
     Busy,
+    /// Another transaction got in the way (PostgreSQL broke a deadlock or
+    /// a serialization failure by failing this one): the work may be tried
+    /// again at once.
+    #[error("another transaction got in the way")]
+    Contention,
     /// Anything else: a fault, logged where it is turned into an answer.
     #[error("{0}")]
     Fault(String),
@@ -36,7 +41,9 @@ impl From<diesel::result::Error> for Error {
             Diesel::DatabaseError(Kind::CheckViolation | Kind::NotNullViolation, info) => {
                 Error::Constraint(info.message().to_owned())
             }
-            Diesel::DatabaseError(Kind::SerializationFailure, _) => Error::Busy,
+            Diesel::DatabaseError(Kind::SerializationFailure, _) => Error::Contention,
+            // PostgreSQL reports a deadlock it broke by failing this transaction so.
+            Diesel::DatabaseError(_, info) if info.message().contains("deadlock detected") => Error::Contention,
             // SQLite reports a writer that waited past the busy timeout as "database is locked".
             Diesel::DatabaseError(_, info) if info.message().contains("database is locked") => Error::Busy,
             _ => Error::Fault(error.to_string()),

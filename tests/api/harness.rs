@@ -229,7 +229,22 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+        self.request_with(method, path, token, body, &[]).await
+    }
+
+    /// A request with headers of its own (`If-Match`, …).
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -328,6 +343,18 @@ impl TestApp {
                 "/api/v1/users",
                 creator,
                 json!({"email": email, "display_name": email, "password": PASSWORD, "roles": roles, "organisation_id": organisation_id}),
+            )
+            .await;
+        (id, self.token_for(email).await)
+    }
+
+    /// A commissioner of `area`, signed in: (user id, token).
+    pub async fn user_in_area(&self, creator: &str, email: &str, area: &str) -> (String, String) {
+        let id = self
+            .create(
+                "/api/v1/users",
+                creator,
+                json!({"email": email, "display_name": email, "password": PASSWORD, "roles": ["commissioner"], "area_id": area}),
             )
             .await;
         (id, self.token_for(email).await)

@@ -9,6 +9,7 @@ mod harness;
 mod auth;
 mod authorization_matrix;
 mod certificates;
+mod concurrency;
 mod hostile_input;
 mod http_surface;
 mod kit_issues;

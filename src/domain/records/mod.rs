@@ -20,10 +20,11 @@ use super::error::{Code, Error, RecordRef};
 use super::pagination::{Page, PageRequest};
 use super::principal::Principal;
 use super::stats::counting::{counting, Tally};
+use super::versions::{self, Precondition};
 use crate::model::ids::{OrganisationId, UserId};
 use crate::model::roles::Role;
 use crate::model::time::now;
-use crate::storage::{Database, DbConnection, Visible};
+use crate::storage::{locks, Database, DbConnection, Visible};
 
 /// What came of a submission that carries its own id.
 #[derive(Debug, Clone)]
@@ -65,21 +66,6 @@ pub fn resubmission<T>(
     }
 }
 
-/// [`Database::write`], tried a second time when it lost a race to insert
-/// the same key (PostgreSQL lets two transactions both find a row missing;
-/// the second insert fails). The second try sees the winner's row and
-/// takes the path for an existing one.
-pub async fn write_retrying_race<T, F>(db: &Database, work: F) -> Result<T, Error>
-where
-    F: Fn(&mut DbConnection) -> Result<T, Error> + Clone + Send + 'static,
-    T: Send + 'static,
-{
-    match db.write(work.clone()).await {
-        Err(error) if error.lost_a_race() => db.write(work).await,
-        other => other,
-    }
-}
-
 /// Whose a record is and when it was made.
 pub struct Stamp<'a> {
     pub organisation: &'a OrganisationId,
@@ -101,7 +87,7 @@ pub trait FieldRecord: Sized + Send + 'static {
     /// How it is shown (and recorded in the audit log).
     type View: Serialize + Send + 'static;
     type Id: Clone + std::fmt::Display + Send + 'static;
-    type Patch: Send + 'static;
+    type Patch: Clone + Send + Sync + 'static;
     type Filter: Send + 'static;
 
     /// In a 404: "no such kit issue".
@@ -114,6 +100,8 @@ pub trait FieldRecord: Sized + Send + 'static {
     const CALLED: &'static str;
     /// Who makes them: peers (handouts, reports) or trainers (sessions).
     const AUTHORS: Role;
+    /// Where they are stored, to hold one while it changes.
+    const TABLE: locks::Table;
 
     fn load(conn: &mut DbConnection, id: &Self::Id) -> Result<Option<Self>, Error>;
     fn list(
@@ -174,9 +162,19 @@ pub fn load_visible<R: FieldRecord>(conn: &mut DbConnection, principal: &Princip
 }
 
 /// A record the caller may change: an admin, a coordinator of its
-/// organisation, or its author within the window may.
-fn correctable<R: FieldRecord>(conn: &mut DbConnection, principal: &Principal, id: &R::Id) -> Result<R, Error> {
+/// organisation, or its author within the window may. It is held
+/// (`storage::locks`) until the transaction ends, so that concurrent
+/// changes apply one after another, each to the last; and it must still be
+/// the version the client read, if it named one.
+fn correctable<R: FieldRecord>(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &R::Id,
+    precondition: Option<&Precondition>,
+) -> Result<R, Error> {
+    locks::row(conn, R::TABLE, &id.to_string())?;
     let record = load_visible::<R>(conn, principal, id)?;
+    versions::check(precondition, &record.view())?;
     let stamp = record.stamp();
     let author = stamp.made_by(&principal.user_id) && within_author_window(stamp.created_at, now());
     if !(principal.is_admin() || principal.coordinates(stamp.organisation) || author) {
@@ -217,14 +215,15 @@ pub async fn correct<R: FieldRecord>(
     principal: Principal,
     id: R::Id,
     patch: R::Patch,
+    precondition: Option<Precondition>,
 ) -> Result<R::View, Error> {
-    db.write(move |conn| {
+    super::transaction::write(db, move |conn| {
         counting(conn, |conn, tally| {
-            let before = correctable::<R>(conn, &principal, &id)?;
+            let before = correctable::<R>(conn, &principal, &id, precondition.as_ref())?;
             if before.stamp().voided_at.is_some() {
                 return Err(Error::conflict(Code::Voided, "this record is voided and can no longer change"));
             }
-            let after = R::correct(conn, &principal, &before, patch)?;
+            let after = R::correct(conn, &principal, &before, patch.clone())?;
             before.count(conn, tally, -1)?;
             after.count(conn, tally, 1)?;
             let (before, after) = (before.view(), after.view());
@@ -241,10 +240,11 @@ pub async fn void<R: FieldRecord>(
     principal: Principal,
     id: R::Id,
     reason: String,
+    precondition: Option<Precondition>,
 ) -> Result<R::View, Error> {
-    db.write(move |conn| {
+    super::transaction::write(db, move |conn| {
         counting(conn, |conn, tally| {
-            let before = correctable::<R>(conn, &principal, &id)?;
+            let before = correctable::<R>(conn, &principal, &id, precondition.as_ref())?;
             if before.stamp().voided_at.is_some() {
                 return Ok(before.view());
             }

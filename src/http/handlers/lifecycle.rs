@@ -29,8 +29,8 @@ macro_rules! record_endpoints {
         use crate::domain::pagination::{ListQuery, Page, PageParams};
         use crate::domain::principal::Principal;
         use crate::domain::records::{self, FieldRecord, VoidRequest};
-        use crate::http::extract::ValidJson;
-        use crate::http::problem::{responses, ApiError};
+        use crate::http::extract::{IfMatch, ValidJson};
+        use crate::http::problem::{responses, ApiError, IfMatchParam};
         use crate::http::respond;
         use crate::http::state::AppState;
 
@@ -41,8 +41,13 @@ macro_rules! record_endpoints {
             tag = $tag, operation_id = $create_id,
             request_body = $new,
             responses(
-                (status = 201, description = $created, body = View, headers(("Location" = String, description = $location))),
-                (status = 200, description = $duplicate, body = View),
+                (status = 201, description = $created, body = View, headers(
+                    ("Location" = String, description = $location),
+                    ("ETag" = String, description = "The record's version, for `If-Match`"),
+                )),
+                (status = 200, description = $duplicate, body = View, headers(
+                    ("ETag" = String, description = "The record's version, for `If-Match`"),
+                )),
                 (status = 403, response = responses::Forbidden),
                 (status = 409, response = responses::Conflict),
                 responses::BodyErrors,
@@ -57,7 +62,7 @@ macro_rules! record_endpoints {
             body: ValidJson<$new>,
         ) -> Result<HttpResponse, ApiError> {
             let ($state, $principal, $body) = (&state, principal, body.into_inner());
-            Ok(respond::submission($submit.await?, $url))
+            respond::submission($submit.await?, $url)
         }
 
         $(#[doc = $list_doc])*
@@ -87,7 +92,9 @@ macro_rules! record_endpoints {
             tag = $tag, operation_id = $get_id,
             params(("id" = Uuid, Path, description = $id_doc)),
             responses(
-                (status = 200, description = $one, body = View),
+                (status = 200, description = $one, body = View, headers(
+                    ("ETag" = String, description = "The record's version: send it in `If-Match` with a change"),
+                )),
                 (status = 403, response = responses::Forbidden),
                 (status = 404, response = responses::NotFound),
                 responses::SignedInErrors,
@@ -97,19 +104,22 @@ macro_rules! record_endpoints {
         #[get($item)]
         pub async fn get(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
             let record = records::get::<$record>(&state.db, principal, id.into_inner().into()).await?;
-            Ok(HttpResponse::Ok().json(record))
+            respond::record(&record)
         }
 
         $(#[doc = $update_doc])*
         #[utoipa::path(
             tag = $tag, operation_id = $update_id,
-            params(("id" = Uuid, Path, description = $id_doc)),
+            params(("id" = Uuid, Path, description = $id_doc), IfMatchParam),
             request_body = $patch,
             responses(
-                (status = 200, description = $corrected, body = View),
+                (status = 200, description = $corrected, body = View, headers(
+                    ("ETag" = String, description = "The corrected record's version"),
+                )),
                 (status = 403, response = responses::Forbidden),
                 (status = 404, response = responses::NotFound),
                 (status = 409, response = responses::Conflict),
+                (status = 412, response = responses::PreconditionFailed),
                 responses::BodyErrors,
                 responses::SignedInErrors,
             ),
@@ -120,21 +130,25 @@ macro_rules! record_endpoints {
             state: web::Data<AppState>,
             principal: Principal,
             id: web::Path<Uuid>,
+            if_match: IfMatch,
             body: ValidJson<$patch>,
         ) -> Result<HttpResponse, ApiError> {
-            let record = records::correct::<$record>(&state.db, principal, id.into_inner().into(), body.into_inner()).await?;
-            Ok(HttpResponse::Ok().json(record))
+            let (id, patch) = (id.into_inner().into(), body.into_inner());
+            respond::record(&records::correct::<$record>(&state.db, principal, id, patch, if_match.0).await?)
         }
 
         $(#[doc = $void_doc])*
         #[utoipa::path(
             tag = $tag, operation_id = $void_id,
-            params(("id" = Uuid, Path, description = $id_doc)),
+            params(("id" = Uuid, Path, description = $id_doc), IfMatchParam),
             request_body = VoidRequest,
             responses(
-                (status = 200, description = $voided, body = View),
+                (status = 200, description = $voided, body = View, headers(
+                    ("ETag" = String, description = "The voided record's version"),
+                )),
                 (status = 403, response = responses::Forbidden),
                 (status = 404, response = responses::NotFound),
+                (status = 412, response = responses::PreconditionFailed),
                 responses::BodyErrors,
                 responses::SignedInErrors,
             ),
@@ -145,11 +159,11 @@ macro_rules! record_endpoints {
             state: web::Data<AppState>,
             principal: Principal,
             id: web::Path<Uuid>,
+            if_match: IfMatch,
             body: ValidJson<VoidRequest>,
         ) -> Result<HttpResponse, ApiError> {
-            let reason = body.into_inner().reason;
-            let record = records::void::<$record>(&state.db, principal, id.into_inner().into(), reason).await?;
-            Ok(HttpResponse::Ok().json(record))
+            let (id, reason) = (id.into_inner().into(), body.into_inner().reason);
+            respond::record(&records::void::<$record>(&state.db, principal, id, reason, if_match.0).await?)
         }
     };
 }

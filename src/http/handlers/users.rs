@@ -6,8 +6,8 @@ use uuid::Uuid;
 use crate::domain::pagination::{ListQuery, Page, PageParams};
 use crate::domain::principal::Principal;
 use crate::domain::users::{self, Me, NewUser, User, UserFilter, UserPatch};
-use crate::http::extract::ValidJson;
-use crate::http::problem::{responses, ApiError};
+use crate::http::extract::{IfMatch, ValidJson};
+use crate::http::problem::{responses, ApiError, IfMatchParam};
 use crate::http::respond;
 use crate::http::state::AppState;
 
@@ -38,7 +38,10 @@ pub async fn list(
     tag = "users", operation_id = "create_user",
     request_body = NewUser,
     responses(
-        (status = 201, description = "Created", body = User, headers(("Location" = String, description = "The new user's URL"))),
+        (status = 201, description = "Created", body = User, headers(
+            ("Location" = String, description = "The new user's URL"),
+            ("ETag" = String, description = "The user's version, for `If-Match`"),
+        )),
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
         responses::BodyErrors,
@@ -53,7 +56,7 @@ pub async fn create(
     body: ValidJson<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let user = users::create(&state.db, principal, body.into_inner()).await?;
-    Ok(respond::created(format!("/api/v1/users/{}", user.id), &user))
+    respond::created_record(format!("/api/v1/users/{}", user.id), &user)
 }
 
 /// Reads a user: an admin any, a coordinator their organisation's, anyone themselves.
@@ -61,7 +64,9 @@ pub async fn create(
     tag = "users", operation_id = "get_user",
     params(("id" = Uuid, Path, description = "User id")),
     responses(
-        (status = 200, description = "The user", body = User),
+        (status = 200, description = "The user", body = User, headers(
+            ("ETag" = String, description = "The user's version: send it in `If-Match` with a change"),
+        )),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         responses::SignedInErrors,
@@ -74,20 +79,22 @@ pub async fn get(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = users::get(&state.db, principal, id.into_inner().into()).await?;
-    Ok(HttpResponse::Ok().json(user))
+    respond::record(&users::get(&state.db, principal, id.into_inner().into()).await?)
 }
 
 /// Changes a user. Deactivating ends their sessions and their access tokens stop working.
 #[utoipa::path(
     tag = "users", operation_id = "update_user",
-    params(("id" = Uuid, Path, description = "User id")),
+    params(("id" = Uuid, Path, description = "User id"), IfMatchParam),
     request_body = UserPatch,
     responses(
-        (status = 200, description = "The changed user", body = User),
+        (status = 200, description = "The changed user", body = User, headers(
+            ("ETag" = String, description = "The changed user's version"),
+        )),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
         responses::BodyErrors,
         responses::SignedInErrors,
     ),
@@ -98,10 +105,10 @@ pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
+    if_match: IfMatch,
     body: ValidJson<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = users::update(&state.db, principal, id.into_inner().into(), body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(user))
+    respond::record(&users::update(&state.db, principal, id.into_inner().into(), body.into_inner(), if_match.0).await?)
 }
 
 /// The signed-in user and their certificates.
