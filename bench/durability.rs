@@ -163,7 +163,12 @@ async fn set_up(api: &Api) -> World {
         let user = json!({"email": email, "display_name": format!("Peer {n}"), "password": PASSWORD,
                           "roles": ["peer"], "organisation_id": organisation});
         let id = api.post("/api/v1/users", &admin, &user).await["id"].as_str().expect("user id").to_owned();
-        api.post("/api/v1/certificates", &admin, &json!({"user_id": id, "level": "peer_supplier"})).await;
+        api.post(
+            "/api/v1/certificates",
+            &admin,
+            &json!({"user_id": id, "level": "peer_supplier", "reason": "benchmark"}),
+        )
+        .await;
         peers.push(email);
     }
     World { area, peers }

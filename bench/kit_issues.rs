@@ -126,7 +126,13 @@ async fn start(database_url: &str, data_dir: &std::path::Path) -> Bench {
         .to_owned();
     let peer = json!({"email": "peer@bench.example", "display_name": "Peer", "password": PASSWORD, "roles": ["peer"], "organisation_id": bench.organisation});
     bench.peer_id = bench.post("/api/v1/users", &admin, &peer).await["id"].as_str().unwrap().to_owned();
-    bench.post("/api/v1/certificates", &admin, &json!({"user_id": bench.peer_id, "level": "peer_supplier"})).await;
+    bench
+        .post(
+            "/api/v1/certificates",
+            &admin,
+            &json!({"user_id": bench.peer_id, "level": "peer_supplier", "reason": "benchmark"}),
+        )
+        .await;
     bench.token = login("peer@bench.example").await;
     bench
 }

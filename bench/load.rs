@@ -168,7 +168,12 @@ async fn set_up(api: &Api) -> World {
             let user = json!({"email": email, "display_name": format!("Peer {a}{p}"), "password": PASSWORD,
                               "roles": ["peer"], "organisation_id": organisation});
             let id = api.create("/api/v1/users", &admin, user).await;
-            api.create("/api/v1/certificates", &admin, json!({"user_id": id, "level": "peer_supplier"})).await;
+            api.create(
+                "/api/v1/certificates",
+                &admin,
+                json!({"user_id": id, "level": "peer_supplier", "reason": "benchmark"}),
+            )
+            .await;
             peers.push((api.login(&email).await, area.clone()));
         }
     }

@@ -84,7 +84,10 @@ coordinator = user("coordinator@hub.example", "Sam Coordinator", ["coordinator"]
 commissioner = user("commissioner@adp.example", "Kim Commissioner", ["commissioner"], area_id=nation["id"])
 
 trainer_certificate = call(
-    "POST", "/api/v1/certificates", admin, {"user_id": trainer["id"], "level": "peer_trainer"}
+    "POST",
+    "/api/v1/certificates",
+    admin,
+    {"user_id": trainer["id"], "level": "peer_trainer", "reason": "the hub's first peer trainer"},
 )
 trainer_token = login(trainer["email"])
 training = call(

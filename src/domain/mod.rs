@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod patch;
 pub mod principal;
 pub mod products;
+pub mod reach;
 pub mod records;
 pub mod reversals;
 pub mod stats;

@@ -154,12 +154,22 @@ fn recall(conn: &mut DbConnection, principal: &Principal, id: &BatchId, reason: 
     Ok(after)
 }
 
-/// The peer must be an active peer of the batch's organisation.
+/// Kits go only to an active peer of the batch's organisation.
 fn check_peer(conn: &mut DbConnection, user: &UserId, organisation: &OrganisationId) -> Result<(), Error> {
     let peer = users::find_account(conn, user)?.filter(|a| {
         a.row.active && a.roles.contains(&Role::Peer) && a.row.organisation_id.as_ref() == Some(organisation)
     });
     peer.map(|_| ()).ok_or_else(|| Error::invalid_field("user_id", "not_a_peer", "no active peer of this organisation"))
+}
+
+/// Kits come back from (or are written off for) whoever holds them: a
+/// peer since deactivated, moved to another organisation or no longer a
+/// peer included. What they hold is checked when the kits are taken.
+fn check_holder(conn: &mut DbConnection, user: &UserId) -> Result<(), Error> {
+    match users::find_account(conn, user)? {
+        Some(_) => Ok(()),
+        None => Err(Error::invalid_field("user_id", "not_found", "no such user")),
+    }
 }
 
 fn move_stock(conn: &mut DbConnection, principal: &Principal, new: &NewMovement) -> Result<StockMovement, Error> {
@@ -169,8 +179,10 @@ fn move_stock(conn: &mut DbConnection, principal: &Principal, new: &NewMovement)
         .ok_or_else(|| Error::invalid_field("batch_id", "not_found", "no such batch"))?;
     require_stock_manager(principal, &batch.organisation_id)?;
     let peer = new.user_id.map(UserId::from);
-    if let Some(peer) = &peer {
-        check_peer(conn, peer, &batch.organisation_id)?;
+    match (&peer, new.kind) {
+        (Some(peer), MovementKind::Allocate) => check_peer(conn, peer, &batch.organisation_id)?,
+        (Some(holder), MovementKind::Return | MovementKind::WriteOff) => check_holder(conn, holder)?,
+        (None, _) => {}
     }
     let needs_peer = || Error::invalid_field("user_id", "required", "say which peer");
     let (kind, quantity) = (new.kind, new.quantity);

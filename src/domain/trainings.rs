@@ -13,6 +13,7 @@ use super::audit::{self, Action};
 use super::error::{Error, FieldError, RecordRef};
 use super::pagination::{Page, PageRequest};
 use super::principal::Principal;
+use super::reach::{Reach, Standing};
 use super::records::{self, FieldRecord, Stamp, Submission};
 use super::stats::counting::{counting, Tally};
 use crate::model::ids::{OrganisationId, TrainingId, UserId};
@@ -147,16 +148,52 @@ fn load(conn: &mut DbConnection, row: TrainingRow) -> Result<Session, Error> {
     with_attendees(conn, vec![row]).map(|mut sessions| sessions.remove(0))
 }
 
-/// Every attendee must be a user; each is stored once.
-fn replace_attendees(conn: &mut DbConnection, training: &TrainingId, attendees: &[Uuid]) -> Result<(), Error> {
+/// Whom a session may list: the reach of its organisation's trainers, or
+/// anyone when an admin records or corrects it.
+fn reach_for(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    organisation: &OrganisationId,
+) -> Result<Option<Reach>, Error> {
+    if principal.is_admin() {
+        return Ok(None);
+    }
+    Reach::of(conn, organisation).map(Some)
+}
+
+/// Every attendee must be a user within the trainer's reach (`None`: any
+/// user); each is stored once.
+fn replace_attendees(
+    conn: &mut DbConnection,
+    training: &TrainingId,
+    attendees: &[Uuid],
+    reach: Option<&Reach>,
+) -> Result<(), Error> {
     let wanted: BTreeSet<UserId> = attendees.iter().map(|id| UserId::from(*id)).collect();
     let list: Vec<&UserId> = wanted.iter().collect();
-    let known: BTreeSet<UserId> = users::existing(conn, &list)?.into_iter().collect();
-    let errors: Vec<FieldError> = attendees
+    let people: Vec<UserId> = attendees.iter().map(|id| UserId::from(*id)).collect();
+    let standings = match reach {
+        Some(reach) => reach.standings(conn, &people)?,
+        None => {
+            let known: BTreeSet<UserId> = users::existing(conn, &list)?.into_iter().collect();
+            people
+                .iter()
+                .map(|person| if known.contains(person) { Standing::InReach } else { Standing::Unknown })
+                .collect()
+        }
+    };
+    let errors: Vec<FieldError> = standings
         .iter()
         .enumerate()
-        .filter(|(_, id)| !known.contains(&UserId::from(**id)))
-        .map(|(i, _)| FieldError::new(format!("attendee_ids[{i}]"), "not_found", "no such user"))
+        .filter_map(|(i, standing)| match standing {
+            Standing::InReach => None,
+            Standing::Unknown => Some(FieldError::new(format!("attendee_ids[{i}]"), "not_found", "no such user")),
+            Standing::OutOfReach => Some(FieldError::new(
+                format!("attendee_ids[{i}]"),
+                "out_of_scope",
+                "a trainer trains the people of their organisation and of the organisations in its area or beneath it",
+            )),
+        })
         .collect();
     if !errors.is_empty() {
         return Err(Error::invalid(errors));
@@ -238,8 +275,9 @@ pub fn submit(
         voided_at: None,
         void_reason: None,
     };
+    let reach = reach_for(conn, principal, &row.organisation_id)?;
     stored::insert(conn, &row)?;
-    replace_attendees(conn, &id, &new.attendee_ids)?;
+    replace_attendees(conn, &id, &new.attendee_ids, reach.as_ref())?;
     let session = load(conn, row)?;
     session.count(conn, tally, 1)?;
     let training = session.view();
@@ -314,7 +352,12 @@ impl FieldRecord for Session {
         }
     }
 
-    fn correct(conn: &mut DbConnection, _: &Principal, before: &Self, patch: TrainingPatch) -> Result<Self, Error> {
+    fn correct(
+        conn: &mut DbConnection,
+        principal: &Principal,
+        before: &Self,
+        patch: TrainingPatch,
+    ) -> Result<Self, Error> {
         let mut row = before.row.clone();
         let attendees = patch.attendee_ids.as_ref().map_or(before.attendees.len(), Vec::len);
         if attendees == 0 && patch.anonymous_attendees.unwrap_or(row.anonymous_attendees) == 0 {
@@ -337,7 +380,8 @@ impl FieldRecord for Session {
             row.kits_handed_out = kits;
         }
         if let Some(attendees) = &patch.attendee_ids {
-            replace_attendees(conn, &row.id, attendees)?;
+            let reach = reach_for(conn, principal, &row.organisation_id)?;
+            replace_attendees(conn, &row.id, attendees, reach.as_ref())?;
         }
         row.updated_at = now();
         stored::update(conn, &row)?;

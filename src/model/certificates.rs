@@ -14,5 +14,8 @@ crate::text_enum! {
         Valid = "valid",
         Expired = "expired",
         Revoked = "revoked",
+        /// Would be valid, but its holder's account is deactivated: it
+        /// authorises nothing, and is valid again if they are reactivated.
+        Suspended = "suspended",
     }
 }

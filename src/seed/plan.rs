@@ -406,6 +406,7 @@ impl Planner<'_> {
             revoked_by: None,
             revoke_reason: None,
             verification_code: verification_code(&mut self.rng),
+            issue_reason: training.is_none().then(|| "certified before the tracker".to_owned()),
         };
         self.certificates.push(row);
         self.certificates.len() - 1

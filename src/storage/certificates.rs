@@ -1,5 +1,7 @@
 //! Certificates as stored, and the queries on them.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -30,6 +32,8 @@ pub struct CertificateRow {
     pub revoked_by: Option<UserId>,
     pub revoke_reason: Option<String>,
     pub verification_code: String,
+    /// Why it was issued with no training, when an admin said.
+    pub issue_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -129,13 +133,25 @@ pub fn list(
     if let Some(level) = filter.level {
         query = query.filter(certificates::level.eq(level));
     }
+    // As `status_at` in the domain: revoked, then expired, then suspended
+    // (the holder is deactivated), else valid.
+    let inactive = || users::table.filter(users::active.eq(false)).select(users::id);
     match filter.status {
         Some(CertificateStatus::Revoked) => query = query.filter(certificates::revoked_at.is_not_null()),
         Some(CertificateStatus::Expired) => {
             query = query.filter(certificates::revoked_at.is_null()).filter(certificates::expires_at.le(at))
         }
+        Some(CertificateStatus::Suspended) => {
+            query = query
+                .filter(certificates::revoked_at.is_null())
+                .filter(certificates::expires_at.gt(at))
+                .filter(certificates::user_id.eq_any(inactive()))
+        }
         Some(CertificateStatus::Valid) => {
-            query = query.filter(certificates::revoked_at.is_null()).filter(certificates::expires_at.gt(at))
+            query = query
+                .filter(certificates::revoked_at.is_null())
+                .filter(certificates::expires_at.gt(at))
+                .filter(certificates::user_id.ne_all(inactive()))
         }
         None => {}
     }
@@ -144,9 +160,24 @@ pub fn list(
         query = query
             .filter(certificates::revoked_at.is_null())
             .filter(certificates::expires_at.gt(at))
-            .filter(certificates::expires_at.le(horizon));
+            .filter(certificates::expires_at.le(horizon))
+            .filter(certificates::user_id.ne_all(inactive()));
     }
     Ok(paged!(query, certificates::id, paging).load(conn)?)
+}
+
+/// Which of these holders are deactivated.
+pub fn inactive_holders(conn: &mut DbConnection, holders: &[&UserId]) -> Result<HashSet<UserId>> {
+    if holders.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(users::table
+        .filter(users::id.eq_any(holders))
+        .filter(users::active.eq(false))
+        .select(users::id)
+        .load::<UserId>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// How to find one certificate.
@@ -155,12 +186,16 @@ pub enum Lookup<'a> {
     Code(&'a str),
 }
 
-/// A certificate with its issuing organisation's name and its holder's display name.
-pub fn with_names(conn: &mut DbConnection, lookup: Lookup<'_>) -> Result<Option<(CertificateRow, String, String)>> {
+/// A certificate with its issuing organisation's name, its holder's
+/// display name and whether the holder's account is active.
+pub fn with_names(
+    conn: &mut DbConnection,
+    lookup: Lookup<'_>,
+) -> Result<Option<(CertificateRow, String, String, bool)>> {
     let query = certificates::table
         .inner_join(organisations::table)
         .inner_join(users::table.on(users::id.eq(certificates::user_id)))
-        .select((CertificateRow::as_select(), organisations::name, users::display_name))
+        .select((CertificateRow::as_select(), organisations::name, users::display_name, users::active))
         .into_boxed();
     let query = match lookup {
         Lookup::Id(id) => query.filter(certificates::id.eq(id)),

@@ -124,6 +124,7 @@ diesel::table! {
         revoked_by -> Nullable<Text>,
         revoke_reason -> Nullable<Text>,
         verification_code -> Text,
+        issue_reason -> Nullable<Text>,
     }
 }
 

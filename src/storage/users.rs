@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::connection::DbConnection;
 use super::error::Result;
 use super::paging::{paged, Paging};
-use super::schema::{user_roles, users};
+use super::schema::{organisations, user_roles, users};
 use crate::model::ids::{AreaId, OrganisationId, UserId};
 use crate::model::roles::Role;
 use crate::model::values::Email;
@@ -158,4 +158,16 @@ fn replace_roles(conn: &mut DbConnection, user_id: &UserId, roles: &[Role]) -> R
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A user, their organisation and its area.
+pub type Placement = (UserId, Option<OrganisationId>, Option<AreaId>);
+
+/// Where these users work: each one found, with their organisation and its area.
+pub fn placements(conn: &mut DbConnection, ids: &[&UserId]) -> Result<Vec<Placement>> {
+    Ok(users::table
+        .left_join(organisations::table)
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::organisation_id, organisations::area_id.nullable()))
+        .load(conn)?)
 }

@@ -73,7 +73,19 @@ enum On {
     NewReversal,
 }
 
+use Body::{AttendeeB, HolderB};
 use On::*;
+
+/// What a write sends: the valid body `World::body_for` makes, or one that
+/// names someone beyond a trainer's reach, to show that rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    Usual,
+    /// A certificate for the peer of organisation B (another area), with an admin's reason.
+    HolderB,
+    /// A session of the trainer with the peer of organisation B among its attendees.
+    AttendeeB,
+}
 
 struct Row {
     /// `*` for a route that answers every method alike.
@@ -81,12 +93,18 @@ struct Row {
     /// As in the OpenAPI document (or as registered, for routes outside it).
     path: &'static str,
     on: On,
+    body: Body,
     /// In the order of `CALLERS`.
     expect: [u16; 6],
 }
 
 const fn row(method: &'static str, path: &'static str, on: On, expect: [u16; 6]) -> Row {
-    Row { method, path, on, expect }
+    Row { method, path, on, body: Body::Usual, expect }
+}
+
+/// A write whose body, not its path, names who is out of a caller's reach.
+const fn reach(method: &'static str, path: &'static str, body: Body, expect: [u16; 6]) -> Row {
+    Row { method, path, on: Nothing, body, expect }
 }
 
 /// Every route and method, against no login, peer, trainer, coordinator,
@@ -140,6 +158,10 @@ const TABLE: &[Row] = &[
     // trainers), an admin all; peers and commissioners never.
     row("GET",   "/api/v1/trainings",                           Nothing,             [401, 403, 200, 200, 403, 200]),
     row("POST",  "/api/v1/trainings",                           Nothing,             [401, 403, 201, 201, 403, 201]),
+    // A trainer's reach is their organisation and the organisations of its area and beneath:
+    // organisation B (Fife) is beyond it. The coordinator records for the trainer, within the
+    // trainer's reach; an admin works beyond any (422: a field of the body is refused).
+    reach("POST", "/api/v1/trainings",                          AttendeeB,           [401, 403, 422, 422, 403, 201]),
     row("GET",   "/api/v1/trainings/{id}",                      Training,            [401, 403, 200, 200, 403, 200]),
     row("GET",   "/api/v1/trainings/{id}",                      TrainingB,           [401, 403, 404, 404, 403, 200]),
     row("PATCH", "/api/v1/trainings/{id}",                      Training,            [401, 403, 200, 200, 403, 200]),
@@ -150,6 +172,8 @@ const TABLE: &[Row] = &[
     row("GET",   "/api/v1/certificates",                        Nothing,             [401, 200, 200, 200, 200, 200]),
     // Only a trainer with a valid peer_trainer certificate, or an admin, certifies.
     row("POST",  "/api/v1/certificates",                        Nothing,             [401, 403, 201, 403, 403, 201]),
+    // The trainer may not certify beyond their reach; an admin may, giving a reason.
+    reach("POST", "/api/v1/certificates",                       HolderB,             [401, 403, 422, 403, 403, 201]),
     row("GET",   "/api/v1/certificates/{id}",                   PeerCertificate,     [401, 200, 200, 200, 404, 200]),
     // A peer reading another's certificate: 404.
     row("GET",   "/api/v1/certificates/{id}",                   TrainerCertificate,  [401, 404, 200, 200, 404, 200]),
@@ -303,8 +327,13 @@ impl World {
             .await;
 
         let (trainer_id, trainer) = app.user(&admin, "trainer@a.example", &["trainer"], &organisation).await;
-        let trainer_certificate =
-            app.create("/api/v1/certificates", &admin, json!({"user_id": trainer_id, "level": "peer_trainer"})).await;
+        let trainer_certificate = app
+            .create(
+                "/api/v1/certificates",
+                &admin,
+                json!({"user_id": trainer_id, "level": "peer_trainer", "reason": "the first peer trainer"}),
+            )
+            .await;
         let (peer_id, peer) = app.user(&admin, "peer@a.example", &["peer"], &organisation).await;
         let (peer2_id, peer2) = app.user(&admin, "peer2@a.example", &["peer"], &organisation).await;
         let (_, coordinator) = app.user(&admin, "coordinator@a.example", &["coordinator"], &organisation).await;
@@ -333,12 +362,22 @@ impl World {
         assert_eq!(certified.status, 201, "{}", certified.body);
         let peer_certificate = str_of(&certified.body, "id");
         let verification_code = str_of(&certified.body, "verification_code");
-        app.create("/api/v1/certificates", &trainer, json!({"user_id": peer2_id, "level": "peer_supplier"})).await;
+        app.create(
+            "/api/v1/certificates",
+            &trainer,
+            json!({"user_id": peer2_id, "level": "peer_supplier", "training_id": training}),
+        )
+        .await;
 
         // Organisation B: a certified peer and a trainer with a session.
         let (peer_b_id, peer_b) = app.user(&admin, "peer@b.example", &["peer"], &organisation_b).await;
-        let certificate_b =
-            app.create("/api/v1/certificates", &admin, json!({"user_id": peer_b_id, "level": "peer_supplier"})).await;
+        let certificate_b = app
+            .create(
+                "/api/v1/certificates",
+                &admin,
+                json!({"user_id": peer_b_id, "level": "peer_supplier", "reason": "certified on paper"}),
+            )
+            .await;
         let (trainer_b_id, trainer_b) = app.user(&admin, "trainer@b.example", &["trainer"], &organisation_b).await;
         let training_b = app.create("/api/v1/trainings", &trainer_b, training_body(&trainer_b_id)).await;
 
@@ -412,7 +451,7 @@ impl World {
             ReversalB => self.reversal_b.clone(),
             NewTraining => app.create("/api/v1/trainings", &self.trainer, training_body(&self.trainer_id)).await,
             NewCertificate => {
-                let body = json!({"user_id": self.peer2_id, "level": "peer_supplier"});
+                let body = json!({"user_id": self.peer2_id, "level": "peer_supplier", "training_id": self.training});
                 app.create("/api/v1/certificates", &self.trainer, body).await
             }
             NewBatch => app.create("/api/v1/batches", &self.admin, batch_body(&self.organisation)).await,
@@ -430,8 +469,19 @@ impl World {
     }
 
     /// A valid body for a write, made afresh for every call.
-    async fn body_for(&self, app: &TestApp, method: &str, path: &str) -> Option<Value> {
+    async fn body_for(&self, app: &TestApp, method: &str, path: &str, kind: Body) -> Option<Value> {
         let fresh = || uuid::Uuid::new_v4().simple().to_string();
+        match kind {
+            Body::Usual => {}
+            Body::HolderB => {
+                return Some(json!({"user_id": self.peer_b_id, "level": "peer_supplier", "reason": "moved from Fife"}))
+            }
+            Body::AttendeeB => {
+                let mut session = training_body(&self.trainer_id);
+                session["attendee_ids"] = json!([self.peer_b_id]);
+                return Some(session);
+            }
+        }
         let body = match (method, path) {
             ("GET", _) | ("*", _) => return None,
             ("POST", "/api/v1/auth/login") => json!({"email": SESSION_EMAIL, "password": PASSWORD}),
@@ -454,7 +504,10 @@ impl World {
             }),
             ("POST", "/api/v1/trainings") => training_body(&self.trainer_id),
             ("PATCH", "/api/v1/trainings/{id}") => json!({"kits_handed_out": 2}),
-            ("POST", "/api/v1/certificates") => json!({"user_id": self.peer2_id, "level": "peer_supplier"}),
+            // A session the second peer attended, delivered by the trainer: the admin may name it too.
+            ("POST", "/api/v1/certificates") => {
+                json!({"user_id": self.peer2_id, "level": "peer_supplier", "training_id": self.training})
+            }
             ("POST", "/api/v1/batches") => batch_body(&self.organisation),
             ("POST", "/api/v1/stock/movements") => {
                 json!({"kind": "allocate", "batch_id": self.batch, "user_id": self.peer_id, "quantity": 1})
@@ -521,7 +574,9 @@ fn no_redirects() -> reqwest::Client {
 }
 
 fn describe(row: &Row) -> String {
-    if row.on == Nothing {
+    if row.body != Body::Usual {
+        format!("{} {} (sending {:?})", row.method, row.path, row.body)
+    } else if row.on == Nothing {
         format!("{} {}", row.method, row.path)
     } else {
         format!("{} {} (on {:?})", row.method, row.path, row.on)
@@ -550,7 +605,7 @@ async fn every_route_answers_every_caller_as_the_table_says(app: TestApp) {
             ]);
         for (caller, token, expect) in callers {
             let path = fill(row.path, &world.value_of(&app, row.on).await);
-            let body = world.body_for(&app, method, row.path).await;
+            let body = world.body_for(&app, method, row.path, row.body).await;
             let answer = send(&client, &app, method, &path, token, body.as_ref()).await;
             calls += 1;
             if answer.status != expect {

@@ -17,6 +17,9 @@ both_backends!(
     public_verification_reveals_only_the_listed_facts,
     signed_tokens_verify_with_the_published_key,
     me_shows_certificates_and_the_earliest_expiry,
+    a_trainer_trains_and_certifies_only_within_reach,
+    a_certificate_names_the_trainers_own_session_unless_an_admin_gives_a_reason,
+    a_deactivated_holders_certificate_is_suspended,
 );
 
 struct Hub {
@@ -38,8 +41,21 @@ async fn hub(app: &TestApp) -> Hub {
     Hub { admin, organisation, trainer_id, trainer, peer_id, peer, coordinator }
 }
 
+/// Certifies as a trainer does, at a session the issuer records with the
+/// holder in it; when the issuer cannot record one (an admin, a coordinator
+/// or a peer), with no training and a reason, as an admin does.
 async fn certify(app: &TestApp, issuer: &str, holder: &str, level: &str) -> harness::Reply {
-    app.post("/api/v1/certificates", issuer, json!({"user_id": holder, "level": level})).await
+    let session = json!({
+        "id": uuid::Uuid::new_v4(), "delivered_on": Utc::now().date_naive().to_string(),
+        "kind": "peer_supplier_course", "setting": "hub", "attendee_ids": [holder],
+    });
+    let recorded = app.post("/api/v1/trainings", issuer, session).await;
+    let body = if recorded.status == StatusCode::CREATED {
+        json!({"user_id": holder, "level": level, "training_id": recorded.body["id"]})
+    } else {
+        json!({"user_id": holder, "level": level, "reason": "certified on paper before the tracker"})
+    };
+    app.post("/api/v1/certificates", issuer, body).await
 }
 
 /// The hub with a certified trainer: returns the trainer's certificate.
@@ -363,4 +379,182 @@ async fn me_shows_certificates_and_the_earliest_expiry(app: TestApp) {
             .clone();
     assert_eq!(me.body["earliest_certificate_expiry"], earliest);
     assert_ne!(earliest, trainer_certificate["expires_at"]);
+}
+
+/// A board (with a partnership beneath it) and a far area: (board, partnership, far).
+async fn areas(app: &TestApp, admin: &str) -> (String, String, String) {
+    let nation = app.create("/api/v1/areas", admin, json!({"name": "Scotland"})).await;
+    let board = app.create("/api/v1/areas", admin, json!({"name": "NHS Ayrshire", "parent_id": nation})).await;
+    let partnership =
+        app.create("/api/v1/areas", admin, json!({"name": "East Ayrshire ADP", "parent_id": board})).await;
+    let far = app.create("/api/v1/areas", admin, json!({"name": "NHS Shetland", "parent_id": nation})).await;
+    (board, partnership, far)
+}
+
+async fn organisation_in(app: &TestApp, admin: &str, name: &str, area: &str) -> String {
+    app.create("/api/v1/organisations", admin, json!({"name": name, "kind": "lero", "area_id": area})).await
+}
+
+fn session(trainer: &str, attendees: &[&str]) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4(), "trainer_id": trainer, "delivered_on": Utc::now().date_naive().to_string(),
+        "kind": "peer_supplier_course", "setting": "hub", "attendee_ids": attendees,
+    })
+}
+
+fn first_error(reply: &harness::Reply) -> (StatusCode, String, String) {
+    let error = &reply.body["errors"][0];
+    (
+        reply.status,
+        error["field"].as_str().unwrap_or_default().into(),
+        error["code"].as_str().unwrap_or_default().into(),
+    )
+}
+
+/// An NHS board's trainer trains and certifies its own people and those of
+/// the organisations in its area and beneath it, nobody else; a coordinator
+/// recording for the trainer is held to the same reach, an admin is not.
+async fn a_trainer_trains_and_certifies_only_within_reach(app: TestApp) {
+    let admin = app.admin().await;
+    let (board, partnership, far) = areas(&app, &admin).await;
+    let board_org = organisation_in(&app, &admin, "Ayrshire Recovery Network", &board).await;
+    let neighbour_org = organisation_in(&app, &admin, "Irvine Peer Hub", &board).await;
+    let hub_org = organisation_in(&app, &admin, "Kilmarnock Recovery Hub", &partnership).await;
+    let far_org = organisation_in(&app, &admin, "Lerwick LERO", &far).await;
+    let (trainer_id, trainer) = app.user(&admin, "trainer@board.example", &["trainer"], &board_org).await;
+    let first = json!({"user_id": trainer_id, "level": "peer_trainer", "reason": "the board's first trainer"});
+    app.create("/api/v1/certificates", &admin, first).await;
+    let (_, coordinator) = app.user(&admin, "coord@board.example", &["coordinator"], &board_org).await;
+    let (own_id, _) = app.user(&admin, "own@board.example", &["peer"], &board_org).await;
+    let (neighbour_id, _) = app.user(&admin, "peer@irvine.example", &["peer"], &neighbour_org).await;
+    let (hub_id, _) = app.user(&admin, "peer@kilmarnock.example", &["peer"], &hub_org).await;
+    let (far_id, _) = app.user(&admin, "peer@lerwick.example", &["peer"], &far_org).await;
+
+    // Within reach: their organisation, its area's organisations and those beneath.
+    let course =
+        app.create("/api/v1/trainings", &trainer, session(&trainer_id, &[&own_id, &neighbour_id, &hub_id])).await;
+    for holder in [&own_id, &neighbour_id, &hub_id] {
+        let body = json!({"user_id": holder, "level": "peer_supplier", "training_id": course});
+        assert_eq!(app.post("/api/v1/certificates", &trainer, body).await.status, StatusCode::CREATED);
+    }
+
+    // Beyond it: not an attendee, whoever records the session, nor a holder.
+    let beyond = app.post("/api/v1/trainings", &trainer, session(&trainer_id, &[&hub_id, &far_id])).await;
+    assert_eq!(
+        first_error(&beyond),
+        (StatusCode::UNPROCESSABLE_ENTITY, "attendee_ids[1]".into(), "out_of_scope".into()),
+        "{}",
+        beyond.body
+    );
+    let for_trainer = app.post("/api/v1/trainings", &coordinator, session(&trainer_id, &[&far_id])).await;
+    assert_eq!(
+        first_error(&for_trainer),
+        (StatusCode::UNPROCESSABLE_ENTITY, "attendee_ids[0]".into(), "out_of_scope".into())
+    );
+    let corrected =
+        app.patch(&format!("/api/v1/trainings/{course}"), &trainer, json!({"attendee_ids": [far_id]})).await;
+    assert_eq!(
+        first_error(&corrected),
+        (StatusCode::UNPROCESSABLE_ENTITY, "attendee_ids[0]".into(), "out_of_scope".into())
+    );
+    let kept = app.get(&format!("/api/v1/trainings/{course}"), &trainer).await;
+    assert_eq!(kept.body["attendee_ids"].as_array().unwrap().len(), 3, "the refused correction changed nothing");
+    let queued = app.post("/api/v1/sync", &trainer, json!({"trainings": [session(&trainer_id, &[&far_id])]})).await;
+    assert_eq!(queued.status, StatusCode::OK);
+    assert_eq!(
+        (queued.body["trainings"][0]["status"].as_str(), queued.body["trainings"][0]["errors"][0]["code"].as_str()),
+        (Some("invalid"), Some("out_of_scope")),
+        "{}",
+        queued.body
+    );
+
+    // An admin may record such a session, but the trainer still cannot certify beyond reach at it.
+    let by_admin = app.create("/api/v1/trainings", &admin, session(&trainer_id, &[&far_id])).await;
+    let far_body = json!({"user_id": far_id, "level": "peer_supplier", "training_id": by_admin});
+    let refused = app.post("/api/v1/certificates", &trainer, far_body.clone()).await;
+    assert_eq!(first_error(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "user_id".into(), "out_of_scope".into()));
+    assert_eq!(app.post("/api/v1/certificates", &admin, far_body).await.status, StatusCode::CREATED);
+    let held: Vec<Value> = app.get(&format!("/api/v1/certificates?user_id={far_id}"), &admin).await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(held.len(), 1, "only the admin's certificate");
+    assert_eq!(held[0]["issued_by"], app.get("/api/v1/me", &admin).await.body["id"]);
+}
+
+/// A trainer's certificate names a session they delivered that the holder
+/// attended; only an admin issues one with no session, and their reason is audited.
+async fn a_certificate_names_the_trainers_own_session_unless_an_admin_gives_a_reason(app: TestApp) {
+    let (hub, _) = certified_hub(&app).await;
+    let (other_trainer_id, other_trainer) =
+        app.user(&hub.admin, "trainer2@hub.example", &["trainer"], &hub.organisation).await;
+    let bare = json!({"user_id": hub.peer_id, "level": "peer_supplier"});
+    let untrained = app.post("/api/v1/certificates", &hub.trainer, bare.clone()).await;
+    assert_eq!(first_error(&untrained), (StatusCode::UNPROCESSABLE_ENTITY, "training_id".into(), "required".into()));
+    let with_reason = json!({"user_id": hub.peer_id, "level": "peer_supplier", "reason": "I know them"});
+    let still = app.post("/api/v1/certificates", &hub.trainer, with_reason).await;
+    assert_eq!(first_error(&still), (StatusCode::UNPROCESSABLE_ENTITY, "training_id".into(), "required".into()));
+
+    let theirs = app.create("/api/v1/trainings", &other_trainer, session(&other_trainer_id, &[&hub.peer_id])).await;
+    let at_theirs = json!({"user_id": hub.peer_id, "level": "peer_supplier", "training_id": theirs});
+    let not_mine = app.post("/api/v1/certificates", &hub.trainer, at_theirs.clone()).await;
+    assert_eq!(first_error(&not_mine), (StatusCode::UNPROCESSABLE_ENTITY, "training_id".into(), "not_trainers".into()));
+    // An admin may name any session the holder attended.
+    assert_eq!(app.post("/api/v1/certificates", &hub.admin, at_theirs).await.status, StatusCode::CREATED);
+
+    let no_reason = app.post("/api/v1/certificates", &hub.admin, bare).await;
+    assert_eq!(first_error(&no_reason), (StatusCode::UNPROCESSABLE_ENTITY, "reason".into(), "required".into()));
+    let blank = json!({"user_id": hub.peer_id, "level": "peer_supplier", "reason": "  "});
+    assert_eq!(app.post("/api/v1/certificates", &hub.admin, blank).await.error_fields(), ["reason"]);
+    let paper = json!({"user_id": hub.peer_id, "level": "peer_supplier", "reason": "certified on paper in 2024"});
+    let issued = app.post("/api/v1/certificates", &hub.admin, paper).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    assert_eq!(issued.body["training_id"], Value::Null);
+    let audit = app.audit_of(issued.body["id"].as_str().unwrap());
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].after["issue_reason"], "certified on paper in 2024");
+    assert_eq!(audit[0].after["id"], issued.body["id"]);
+    assert_eq!(issued.body["issue_reason"], "certified on paper in 2024", "kept with the certificate too");
+}
+
+/// A deactivated holder's certificate authorises nothing: the public check
+/// says so, no token is signed for it, and lists tell it apart; it is valid
+/// again if the holder comes back.
+async fn a_deactivated_holders_certificate_is_suspended(app: TestApp) {
+    let (hub, _) = certified_hub(&app).await;
+    let certificate = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await.body;
+    let (id, code) = (certificate["id"].as_str().unwrap(), certificate["verification_code"].as_str().unwrap());
+    let (check_path, user_path) =
+        (format!("/api/v1/certificates/verify/{code}"), format!("/api/v1/users/{}", hub.peer_id));
+    let verify = || app.request(Method::GET, &check_path, None, None);
+    assert_eq!(verify().await.body["status"], "valid");
+    let set_active = |active: bool| app.patch(&user_path, &hub.coordinator, json!({"active": active}));
+    assert_eq!(set_active(false).await.status, StatusCode::OK);
+
+    let checked = verify().await;
+    assert_eq!((checked.status, checked.body["status"].as_str()), (StatusCode::OK, Some("suspended")));
+    for reader in [&hub.admin, &hub.coordinator, &hub.trainer] {
+        let token = app.get(&format!("/api/v1/certificates/{id}/token"), reader).await;
+        assert_eq!((token.status, token.code()), (StatusCode::CONFLICT, "certificate_not_valid"), "{}", token.body);
+        assert_eq!(app.get(&format!("/api/v1/certificates/{id}"), reader).await.body["status"], "suspended");
+    }
+    let ids = |reply: harness::Reply| -> Vec<String> {
+        reply.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let of_peer = format!("/api/v1/certificates?user_id={}", hub.peer_id);
+    assert_eq!(ids(app.get(&format!("{of_peer}&status=suspended"), &hub.admin).await), [id]);
+    assert!(ids(app.get(&format!("{of_peer}&status=valid"), &hub.admin).await).is_empty());
+    assert!(ids(app.get(&format!("{of_peer}&expiring_within_days=3650"), &hub.admin).await).is_empty());
+    let listed = app.get(&of_peer, &hub.coordinator).await;
+    assert_eq!(listed.body["items"][0]["status"], "suspended");
+
+    // Revoked and expired stay so whoever holds them; suspension lifts on reactivation.
+    assert_eq!(set_active(true).await.status, StatusCode::OK);
+    assert_eq!(verify().await.body["status"], "valid");
+    assert_eq!(app.get(&format!("/api/v1/certificates/{id}/token"), &hub.peer).await.status, StatusCode::OK);
+    assert_eq!(ids(app.get(&format!("{of_peer}&status=valid"), &hub.admin).await), [id]);
+    app.post(&format!("/api/v1/certificates/{id}/revoke"), &hub.admin, json!({"reason": "left"})).await;
+    assert_eq!(set_active(false).await.status, StatusCode::OK);
+    assert_eq!(verify().await.body["status"], "revoked");
+    assert!(ids(app.get(&format!("{of_peer}&status=suspended"), &hub.admin).await).is_empty());
 }

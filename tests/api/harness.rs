@@ -332,7 +332,12 @@ impl TestApp {
     /// A peer of `organisation` holding a peer_supplier certificate from now on.
     pub async fn certified_peer(&self, admin: &str, email: &str, organisation: &str) -> (String, String) {
         let (peer_id, peer) = self.user(admin, email, &["peer"], organisation).await;
-        self.create("/api/v1/certificates", admin, json!({"user_id": peer_id, "level": "peer_supplier"})).await;
+        self.create(
+            "/api/v1/certificates",
+            admin,
+            json!({"user_id": peer_id, "level": "peer_supplier", "reason": "certified on paper"}),
+        )
+        .await;
         (peer_id, peer)
     }
 

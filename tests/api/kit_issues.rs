@@ -96,7 +96,12 @@ async fn only_a_certified_peer_may_hand_out(app: TestApp) {
     // even with a peer_trainer certificate.
     assert_eq!(app.post("/api/v1/kit-issues", &o.coordinator, tally(&o.area, 1)).await.status, StatusCode::FORBIDDEN);
     let (trainer_id, trainer) = app.user(&o.admin, "trainer@hub.example", &["trainer"], &o.organisation).await;
-    app.create("/api/v1/certificates", &o.admin, json!({"user_id": trainer_id, "level": "peer_trainer"})).await;
+    app.create(
+        "/api/v1/certificates",
+        &o.admin,
+        json!({"user_id": trainer_id, "level": "peer_trainer", "reason": "the first trainer"}),
+    )
+    .await;
     assert_eq!(app.post("/api/v1/kit-issues", &trainer, tally(&o.area, 1)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         app.get("/api/v1/kit-issues", &o.admin).await.body["items"].as_array().unwrap().len(),

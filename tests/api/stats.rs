@@ -299,7 +299,12 @@ async fn reversal_counts_by_period_equal_the_raw_records(app: TestApp) {
 async fn training_counts_follow_sessions_and_certificates(app: TestApp) {
     let o = app.outreach(false).await;
     let (trainer_id, trainer) = app.user(&o.admin, "trainer@hub.example", &["trainer"], &o.organisation).await;
-    app.create("/api/v1/certificates", &o.admin, json!({"user_id": trainer_id, "level": "peer_trainer"})).await;
+    app.create(
+        "/api/v1/certificates",
+        &o.admin,
+        json!({"user_id": trainer_id, "level": "peer_trainer", "reason": "the first trainer"}),
+    )
+    .await;
     let (learner, _) = app.user(&o.admin, "learner@hub.example", &["peer"], &o.organisation).await;
     let today = Utc::now().date_naive();
     let session = |kind: &str, attendees: Vec<&str>, anonymous: i32, day: NaiveDate| {

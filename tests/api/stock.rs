@@ -13,6 +13,7 @@ both_backends!(
     racing_allocations_never_take_more_than_there_is,
     only_coordinators_manage_stock,
     recalled_batches_cannot_be_allocated,
+    kits_held_by_a_deactivated_peer_come_back_or_are_written_off,
 );
 
 async fn batch(app: &TestApp, o: &Outreach, quantity: i32) -> String {
@@ -260,4 +261,44 @@ async fn recalled_batches_cannot_be_allocated(app: TestApp) {
     .await;
     assert_eq!(written_off.status, StatusCode::CREATED);
     assert_eq!(app.get("/api/v1/batches?recalled=false", &o.coordinator).await.body["items"], json!([]));
+}
+
+/// A peer who leaves keeps no kits on the books for good: a coordinator takes
+/// them back or writes them off, but allocates nothing more to them.
+async fn kits_held_by_a_deactivated_peer_come_back_or_are_written_off(app: TestApp) {
+    let o = app.outreach(true).await;
+    let b = batch(&app, &o, 20).await;
+    let allocate = json!({"kind": "allocate", "batch_id": b, "user_id": o.peer_id, "quantity": 6});
+    assert_eq!(movement(&app, &o.coordinator, allocate.clone()).await.status, StatusCode::CREATED);
+    let deactivated =
+        app.patch(&format!("/api/v1/users/{}", o.peer_id), &o.coordinator, json!({"active": false})).await;
+    assert_eq!(deactivated.status, StatusCode::OK, "{}", deactivated.body);
+
+    let refused = movement(&app, &o.coordinator, allocate).await;
+    assert_eq!(
+        (refused.status, refused.body["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_peer")),
+        "{}",
+        refused.body
+    );
+    let back =
+        movement(&app, &o.coordinator, json!({"kind": "return", "batch_id": b, "user_id": o.peer_id, "quantity": 4}))
+            .await;
+    assert_eq!(back.status, StatusCode::CREATED, "{}", back.body);
+    let lost = json!({"kind": "write_off", "batch_id": b, "user_id": o.peer_id, "quantity": 2, "reason": "lost"});
+    let written_off = movement(&app, &o.coordinator, lost.clone()).await;
+    assert_eq!(written_off.status, StatusCode::CREATED, "{}", written_off.body);
+    assert_eq!(balances(&app, &o, &b).await, (18, 0), "4 back in store, 2 written off");
+    // Never more than they held, and never from someone who does not exist.
+    let more = movement(&app, &o.coordinator, lost).await;
+    assert_eq!((more.status, more.code()), (StatusCode::CONFLICT, "insufficient_stock"));
+    let nobody = json!({"kind": "return", "batch_id": b, "user_id": uuid::Uuid::new_v4(), "quantity": 1});
+    let unknown = movement(&app, &o.coordinator, nobody).await;
+    assert_eq!(
+        (unknown.status, unknown.body["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_found"))
+    );
+    let audited = app.audit_of(back.body["id"].as_str().unwrap());
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].after["kind"], "return");
 }

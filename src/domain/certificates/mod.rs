@@ -16,7 +16,9 @@ use super::error::{Code, Error};
 use super::listing::Listed;
 use super::pagination::{Page, PageRequest};
 use super::principal::Principal;
+use super::reach::Reach;
 use super::stats::counting::Tally;
+use super::validation::plain_text;
 pub use crate::model::certificates::{CertificateLevel, CertificateStatus};
 use crate::model::ids::{CertificateId, OrganisationId, TrainingId, UserId};
 use crate::model::roles::Role;
@@ -51,17 +53,23 @@ pub struct Certificate {
     pub verification_code: String,
     /// As of now.
     pub status: CertificateStatus,
+    /// The reason given when it was issued (an admin's, for a certificate with no training).
+    pub issue_reason: Option<String>,
 }
 
-fn status_at(row: &CertificateRow, at: NaiveDateTime) -> CertificateStatus {
+/// Where a certificate stands at `at`: revoked and expired are for good;
+/// one that would be valid is suspended while its holder is deactivated
+/// (it is valid again if they are reactivated).
+fn status_at(row: &CertificateRow, holder_active: bool, at: NaiveDateTime) -> CertificateStatus {
     match row.revoked_at {
         Some(revoked) if revoked <= at => CertificateStatus::Revoked,
         _ if row.expires_at <= at => CertificateStatus::Expired,
+        _ if !holder_active => CertificateStatus::Suspended,
         _ => CertificateStatus::Valid,
     }
 }
 
-fn shown(row: &CertificateRow, at: NaiveDateTime) -> Certificate {
+fn shown(row: &CertificateRow, holder_active: bool, at: NaiveDateTime) -> Certificate {
     Certificate {
         id: row.id.clone(),
         user_id: row.user_id.clone(),
@@ -74,8 +82,20 @@ fn shown(row: &CertificateRow, at: NaiveDateTime) -> Certificate {
         revoked_at: row.revoked_at.map(|t| t.and_utc()),
         revoke_reason: row.revoke_reason.clone(),
         verification_code: row.verification_code.clone(),
-        status: status_at(row, at),
+        status: status_at(row, holder_active, at),
+        issue_reason: row.issue_reason.clone(),
     }
+}
+
+/// Rows with their holders' standing, to be shown.
+fn shown_all(conn: &mut DbConnection, rows: &[CertificateRow], at: NaiveDateTime) -> Result<Vec<Certificate>, Error> {
+    let holders: Vec<&UserId> = rows.iter().map(|r| &r.user_id).collect();
+    let inactive = stored::inactive_holders(conn, &holders)?;
+    Ok(rows.iter().map(|r| shown(r, !inactive.contains(&r.user_id), at)).collect())
+}
+
+fn shown_one(conn: &mut DbConnection, row: &CertificateRow, at: NaiveDateTime) -> Result<Certificate, Error> {
+    Ok(shown_all(conn, std::slice::from_ref(row), at)?.remove(0))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -84,8 +104,19 @@ pub struct NewCertificate {
     /// The holder: a peer for peer_supplier, a trainer for peer_trainer.
     pub user_id: Uuid,
     pub level: CertificateLevel,
-    /// The training the holder attended, if any.
+    /// The training the holder attended, delivered by the trainer who
+    /// certifies. Only an admin may leave it out, giving a `reason`.
     pub training_id: Option<Uuid>,
+    /// Why an admin certifies with no training (a certificate from before
+    /// the tracker, or the first peer trainers): kept with the certificate
+    /// and in the audit log.
+    #[validate(length(max = 500), custom(function = "plain_text"))]
+    #[schema(
+        example = "peer trainer certified on paper in 2024 (scheme record 1142)",
+        max_length = 500,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    pub reason: Option<String>,
 }
 
 /// A user's certificates as spans of time, to answer "may this user supply
@@ -182,7 +213,10 @@ fn certificate_required(detail: &str) -> Error {
     Error::Forbidden { code: Code::CertificateRequired, detail: detail.into() }
 }
 
-/// Issues a certificate. `validity` is how long it lasts.
+/// Issues a certificate. `validity` is how long it lasts. A trainer
+/// certifies a person within their reach at a session they delivered and
+/// the holder attended; an admin may name any session the holder attended,
+/// or none with a reason.
 pub fn issue(
     conn: &mut DbConnection,
     tally: &mut Tally,
@@ -218,9 +252,42 @@ pub fn issue(
             &format!("a {} certificate is for a user with the {needed} role", new.level),
         ));
     }
+    if !principal.is_admin() {
+        let in_reach = match &principal.organisation_id {
+            Some(organisation) => Reach::of(conn, organisation)?.covers(conn, &holder_id)?,
+            None => false,
+        };
+        if !in_reach {
+            return Err(Error::invalid_field(
+                "user_id",
+                "out_of_scope",
+                "a trainer certifies the people of their organisation and of the organisations in its area or beneath it",
+            ));
+        }
+    }
     let training_id = new.training_id.map(TrainingId::from);
-    if let Some(training) = &training_id {
-        check_attended(conn, training, &holder_id)?;
+    let reason = new.reason.as_deref().map(str::trim);
+    match &training_id {
+        Some(training) => {
+            let trainer = (!principal.is_admin()).then_some(&principal.user_id);
+            check_attended(conn, training, &holder_id, trainer)?;
+        }
+        None if principal.is_admin() => {
+            if reason.is_none() {
+                return Err(Error::invalid_field(
+                    "reason",
+                    "required",
+                    "say why the certificate names no training (it is kept in the audit log)",
+                ));
+            }
+        }
+        None => {
+            return Err(Error::invalid_field(
+                "training_id",
+                "required",
+                "a certificate names the training the holder attended, delivered by the trainer who certifies",
+            ))
+        }
     }
     let organisation_id =
         principal.organisation_id.clone().or(holder.row.organisation_id).ok_or_else(|| {
@@ -239,10 +306,11 @@ pub fn issue(
         revoked_by: None,
         revoke_reason: None,
         verification_code: new_verification_code(),
+        issue_reason: reason.map(str::to_owned),
     };
     stored::insert(conn, &row)?;
     count_issued(conn, tally, &row)?;
-    let certificate = shown(&row, at);
+    let certificate = shown(&row, true, at);
     audit::record(
         conn,
         &principal.actor(),
@@ -265,12 +333,25 @@ fn count_issued(conn: &mut DbConnection, tally: &mut Tally, row: &CertificateRow
     tally.certificate(conn, session, row.issued_at.date(), &row.organisation_id)
 }
 
-/// The training must exist, stand (not voided) and have had the holder in it.
-fn check_attended(conn: &mut DbConnection, training: &TrainingId, holder: &UserId) -> Result<(), Error> {
-    match trainings::voided_at(conn, training)? {
-        None => return Err(Error::invalid_field("training_id", "not_found", "no such training")),
-        Some(Some(_)) => return Err(Error::invalid_field("training_id", "voided", "that training was voided")),
-        Some(None) => {}
+/// The training must exist, stand (not voided), have been delivered by
+/// `trainer` (when given) and have had the holder in it.
+fn check_attended(
+    conn: &mut DbConnection,
+    training: &TrainingId,
+    holder: &UserId,
+    trainer: Option<&UserId>,
+) -> Result<(), Error> {
+    let session = trainings::find(conn, training)?
+        .ok_or_else(|| Error::invalid_field("training_id", "not_found", "no such training"))?;
+    if session.voided_at.is_some() {
+        return Err(Error::invalid_field("training_id", "voided", "that training was voided"));
+    }
+    if trainer.is_some_and(|trainer| *trainer != session.trainer_id) {
+        return Err(Error::invalid_field(
+            "training_id",
+            "not_trainers",
+            "a trainer certifies at the sessions they delivered",
+        ));
     }
     if !trainings::attended(conn, training, holder)? {
         return Err(Error::invalid_field("training_id", "not_attended", "the holder is not recorded at that training"));
@@ -285,7 +366,7 @@ impl Listed for Certificate {
 
     fn find(conn: &mut DbConnection, principal: &Principal, id: &CertificateId) -> Result<Option<Certificate>, Error> {
         match stored::find(conn, id)? {
-            Some(row) if can_see(conn, principal, &row)? => Ok(Some(shown(&row, now()))),
+            Some(row) if can_see(conn, principal, &row)? => Ok(Some(shown_one(conn, &row, now())?)),
             _ => Ok(None),
         }
     }
@@ -308,7 +389,8 @@ impl Listed for Certificate {
         };
         let at = now();
         let rows = stored::list(conn, &visible, filter, at, page.paging())?;
-        Ok(Page::from_rows(rows, page, |r| r.id.as_str()).map(|r| shown(&r, at)))
+        let page = Page::from_rows(rows, page, |r| r.id.as_str());
+        Ok(Page { items: shown_all(conn, &page.items, at)?, next_cursor: page.next_cursor })
     }
 }
 
@@ -335,11 +417,12 @@ pub fn revoke(
     }
     let at = now();
     if row.revoked_at.is_some() {
-        return Ok(shown(&row, at));
+        return shown_one(conn, &row, at);
     }
-    let before = shown(&row, at);
+    let before = shown_one(conn, &row, at)?;
     stored::revoke(conn, id, &principal.user_id, at, reason.trim())?;
-    let after = shown(&stored::find(conn, id)?.ok_or(Error::NotFound("certificate"))?, at);
+    let revoked = stored::find(conn, id)?.ok_or(Error::NotFound("certificate"))?;
+    let after = shown_one(conn, &revoked, at)?;
     audit::record(conn, &principal.actor(), Action::Revoke, "certificate", id.as_str(), Some(&before), &after)?;
     Ok(after)
 }
@@ -348,8 +431,9 @@ pub fn revoke(
 pub fn of_holder(conn: &mut DbConnection, user: &UserId) -> Result<(Vec<Certificate>, Option<DateTime<Utc>>), Error> {
     let at = now();
     let rows = stored::of_holder(conn, user)?;
-    let earliest = rows.iter().filter(|r| status_at(r, at) == CertificateStatus::Valid).map(|r| r.expires_at).min();
-    Ok((rows.iter().map(|r| shown(r, at)).collect(), earliest.map(|t| t.and_utc())))
+    let certificates = shown_all(conn, &rows, at)?;
+    let earliest = certificates.iter().filter(|c| c.status == CertificateStatus::Valid).map(|c| c.expires_at).min();
+    Ok((certificates, earliest))
 }
 
 /// What anyone holding the code may learn, and no more.
@@ -369,8 +453,8 @@ pub struct Verification {
 pub fn verification(conn: &mut DbConnection, code: &str) -> Result<Option<Verification>, Error> {
     let Some(code) = normalise_verification_code(code) else { return Ok(None) };
     let found = stored::with_names(conn, Lookup::Code(&code))?;
-    Ok(found.map(|(row, organisation, holder)| Verification {
-        status: status_at(&row, now()),
+    Ok(found.map(|(row, organisation, holder, holder_active)| Verification {
+        status: status_at(&row, holder_active, now()),
         level: row.level,
         expires_on: row.expires_at.date(),
         issuing_organisation: organisation,
@@ -385,9 +469,9 @@ pub fn token_claims(
     id: &CertificateId,
 ) -> Result<signing::CertificateClaims, Error> {
     Certificate::find(conn, principal, id)?.ok_or(Error::NotFound("certificate"))?;
-    let (row, organisation, holder) =
+    let (row, organisation, holder, holder_active) =
         stored::with_names(conn, Lookup::Id(id))?.ok_or(Error::NotFound("certificate"))?;
-    if status_at(&row, now()) != CertificateStatus::Valid {
+    if status_at(&row, holder_active, now()) != CertificateStatus::Valid {
         return Err(Error::conflict(Code::CertificateNotValid, "only a valid certificate can be had as a token"));
     }
     Ok(signing::CertificateClaims {

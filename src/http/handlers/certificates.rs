@@ -35,7 +35,12 @@ reference_endpoints! {
 }
 
 /// Issues a certificate: a trainer holding a valid peer_trainer
-/// certificate, or an admin (to bootstrap the first trainers).
+/// certificate, or an admin (to bootstrap the first trainers). A trainer
+/// certifies someone of their organisation or of an organisation in its
+/// area or beneath it (422 `out_of_scope` otherwise), at a session they
+/// delivered that the holder attended (`training_id`). An admin may name
+/// any session the holder attended, or none with a `reason`, which the
+/// audit log keeps.
 #[utoipa::path(
     tag = "certificates", operation_id = "create_certificate",
     request_body = NewCertificate,
@@ -91,6 +96,8 @@ pub async fn revoke(
 }
 
 /// A valid certificate as a signed token, for checking with no signal.
+/// A revoked, expired or suspended one (its holder deactivated) is 409
+/// `certificate_not_valid`.
 #[utoipa::path(
     tag = "certificates",
     params(("id" = Uuid, Path, description = "Certificate id")),
@@ -117,7 +124,8 @@ pub async fn token(
 
 /// Checks a certificate by its code, with no sign-in. Answers only its
 /// status, level, expiry date, issuing organisation and the holder's
-/// initials. Rate limited per client address.
+/// initials. `suspended`: it would be valid, but its holder's account is
+/// deactivated; it authorises nothing. Rate limited per client address.
 #[utoipa::path(
     tag = "certificates",
     params(("code" = String, Path, description = "The verification code; case, dashes and spaces do not matter")),

@@ -83,7 +83,9 @@ pub async fn recall_batch(
 }
 
 /// Allocates kits to a peer, takes them back, or writes them off. Never
-/// lets a balance go below zero: 409 `insufficient_stock` instead.
+/// lets a balance go below zero: 409 `insufficient_stock` instead. Kits go
+/// only to an active peer of the batch's organisation; they come back from
+/// (or are written off for) whoever holds them, a deactivated peer included.
 #[utoipa::path(
     tag = "stock",
     request_body = NewMovement,

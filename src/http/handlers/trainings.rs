@@ -9,6 +9,9 @@ record_endpoints! {
     tag: "trainings", id: "Training id", url: |training: &Training| record_url(&RecordRef::Training(training.id.clone())),
     /// Records a training session. The same id with the same body again
     /// answers 200 with the stored session; with another body, 409.
+    /// Attendees are people of the trainer's organisation or of an
+    /// organisation in its area or beneath it (422 `out_of_scope` otherwise),
+    /// whoever records it; an admin may list anyone.
     create("create_training", "Recorded", "The session's URL", "Already recorded: the stored session")
         at "/trainings" by |state, principal, new| trainings::create(&state.db, principal, new);
     /// Lists sessions: a trainer their own, a coordinator their organisation's, an admin all.

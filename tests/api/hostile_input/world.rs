@@ -59,7 +59,12 @@ impl World {
         let (peer_id, _) = app.user(&admin, "peer@hostile.example", &["peer"], &organisation).await;
         let (fieldworker_id, fieldworker) =
             app.user(&admin, "fieldworker@hostile.example", &["peer", "trainer"], &organisation).await;
-        app.create("/api/v1/certificates", &admin, json!({"user_id": fieldworker_id, "level": "peer_supplier"})).await;
+        app.create(
+            "/api/v1/certificates",
+            &admin,
+            json!({"user_id": fieldworker_id, "level": "peer_supplier", "reason": "on paper"}),
+        )
+        .await;
         let commissioner_id = app
             .create(
                 "/api/v1/users",
