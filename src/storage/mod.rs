@@ -18,6 +18,7 @@ pub mod areas;
 pub mod audit;
 pub mod certificates;
 pub mod kit_issues;
+pub mod login_throttle;
 pub mod organisations;
 pub mod products;
 pub mod reversals;
