@@ -121,7 +121,8 @@ run_pass() {
   printf '%s\n' "$admin_password" |
     (cd "$work" && RUST_LOG=warn "$bin" create-admin --email "$admin_email" "${db_args[@]}" >/dev/null)
   (cd "$work" && exec env RUST_LOG=warn BIND_ADDRESS="127.0.0.1:$port" \
-    ACCESS_TOKEN_TTL_SECONDS=7200 LOGIN_MAX_FAILURES=1000000 VERIFY_RATE_PER_MINUTE=1000000 \
+    ACCESS_TOKEN_TTL_SECONDS=7200 LOGIN_MAX_FAILURES=1000000 LOGIN_ACCOUNT_MAX_FAILURES=1000000 \
+    LOGIN_ADDRESS_MAX_FAILURES=1000000 VERIFY_RATE_PER_MINUTE=1000000 \
     "$bin" serve "${db_args[@]}" >"$work/$label-server.log" 2>&1) &
   server_pid=$!
   if ! python3 - "$base/health" "$server_pid" <<'PY'; then

@@ -106,14 +106,41 @@ pub struct Settings {
     #[arg(long, env = "DISCLOSURE_THRESHOLD", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=100), global = true)]
     pub disclosure_threshold: i64,
 
-    /// Failed logins per account within the lockout window before it is
-    /// throttled (a client address gets four times as many).
-    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5, global = true)]
+    /// Failed sign-ins of one account from one client address before its
+    /// next attempt from there waits (the delays below).
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub login_max_failures: u32,
 
-    /// Length of the failed-login window, in seconds.
-    #[arg(long, env = "LOGIN_LOCKOUT_SECONDS", default_value_t = 900, global = true)]
-    pub login_lockout_seconds: u64,
+    /// The first wait after those failures, in seconds; each further failure
+    /// doubles it, up to `LOGIN_MAX_DELAY_SECONDS`.
+    #[arg(long, env = "LOGIN_DELAY_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=86_400), global = true)]
+    pub login_delay_seconds: u32,
+
+    /// The longest wait between failed sign-ins of one account from one address, in seconds.
+    #[arg(long, env = "LOGIN_MAX_DELAY_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u32).range(1..=86_400), global = true)]
+    pub login_max_delay_seconds: u32,
+
+    /// Failed sign-ins of one account from all addresses together within
+    /// `LOGIN_WINDOW_SECONDS`, after which it is locked everywhere until the
+    /// window ends or a coordinator or admin unlocks it.
+    #[arg(long, env = "LOGIN_ACCOUNT_MAX_FAILURES", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_account_max_failures: u32,
+
+    /// Failed sign-ins from one address for all accounts together within
+    /// `LOGIN_WINDOW_SECONDS` (many honest people may share one address).
+    #[arg(long, env = "LOGIN_ADDRESS_MAX_FAILURES", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_address_max_failures: u32,
+
+    /// The window of the two ceilings above, in seconds; an account and
+    /// address's failures are forgotten this long after the last one.
+    #[arg(long, env = "LOGIN_WINDOW_SECONDS", default_value_t = 86_400, value_parser = clap::value_parser!(u32).range(60..=2_592_000), global = true)]
+    pub login_window_seconds: u32,
+
+    /// How long after a refresh the replaced refresh token may be presented
+    /// again (a lost answer, two tabs) and get a pair of the same session,
+    /// as long as its replacement is unused, in seconds; 0 turns this off.
+    #[arg(long, env = "REFRESH_GRACE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=3600), global = true)]
+    pub refresh_grace_seconds: u32,
 
     /// How long a new certificate lasts, in months.
     #[arg(long, env = "CERTIFICATE_VALIDITY_MONTHS", default_value_t = 36, value_parser = clap::value_parser!(u32).range(1..=120), global = true)]
@@ -175,6 +202,29 @@ mod tests {
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["naloxone-tracker", "seed-demo", "--years", "0"]).is_err());
+    }
+
+    #[test]
+    fn sign_in_settings_have_their_defaults_and_bounds() {
+        let cli = Cli::try_parse_from(["naloxone-tracker"]).unwrap();
+        let s = cli.settings;
+        if std::env::vars().all(|(name, _)| !name.starts_with("LOGIN_") && name != "REFRESH_GRACE_SECONDS") {
+            assert_eq!(
+                (
+                    s.login_max_failures,
+                    s.login_delay_seconds,
+                    s.login_max_delay_seconds,
+                    s.login_account_max_failures,
+                    s.login_address_max_failures,
+                    s.login_window_seconds,
+                    s.refresh_grace_seconds
+                ),
+                (5, 60, 3600, 100, 100, 86_400, 60)
+            );
+        }
+        assert!(Cli::try_parse_from(["naloxone-tracker", "--refresh-grace-seconds", "3601"]).is_err());
+        assert!(Cli::try_parse_from(["naloxone-tracker", "--login-max-failures", "0"]).is_err());
+        assert!(Cli::try_parse_from(["naloxone-tracker", "--refresh-grace-seconds", "0"]).is_ok());
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub enum Action {
     Update,
     Void,
     Revoke,
+    Unlock,
 }
 
 impl Action {
@@ -37,6 +38,7 @@ impl Action {
             Action::Update => "update",
             Action::Void => "void",
             Action::Revoke => "revoke",
+            Action::Unlock => "unlock",
         }
     }
 }

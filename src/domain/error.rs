@@ -28,6 +28,7 @@ crate::text_enum! {
         InvalidRefreshToken = "invalid_refresh_token",
         RefreshTokenExpired = "refresh_token_expired",
         RefreshTokenReused = "refresh_token_reused",
+        SessionEnded = "session_ended",
         // What they may do.
         Forbidden = "forbidden",
         CertificateRequired = "certificate_required",

@@ -18,7 +18,7 @@ pub use crate::model::stock::{LedgerKind, MovementKind, WriteOffReason};
 use crate::model::time::now;
 use crate::storage::stock::{self as stored, StockMovement};
 pub use crate::storage::stock::{Batch, BatchFilter, StockFilter, StockLine};
-use crate::storage::{organisations, products, users, Database, DbConnection};
+use crate::storage::{locks, organisations, products, users, Database, DbConnection};
 
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +143,8 @@ fn receive(conn: &mut DbConnection, principal: &Principal, new: &NewBatch) -> Re
 }
 
 fn recall(conn: &mut DbConnection, principal: &Principal, id: &BatchId, reason: &str) -> Result<Batch, Error> {
+    // Held, so that two recalls at once store and audit one.
+    locks::row(conn, locks::Table::Batches, id.as_str())?;
     let batch = stored::find_batch(conn, id)?.ok_or(Error::NotFound("batch"))?;
     require_stock_manager(principal, &batch.organisation_id)?;
     if batch.recalled_at.is_some() {

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use super::audit::{self, Action, Actor};
+use super::auth::login_throttle::LoginThrottle;
 use super::auth::password::{self, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH};
 use super::auth::sessions;
 use super::certificates::{self, Certificate};
@@ -404,6 +405,32 @@ pub async fn me(db: &Database, principal: Principal) -> Result<Me, Error> {
         let account = users::find_account(conn, &id)?.ok_or(Error::NotFound("user"))?;
         let (certificates, earliest_certificate_expiry) = certificates::of_holder(conn, &id)?;
         Ok(Me { user: User::of(&account), certificates, earliest_certificate_expiry })
+    })
+    .await
+}
+
+/// Clears a user's sign-in lockout: the failures counted against their
+/// account from every address. An admin may for anyone, a coordinator for
+/// their organisation's users; it is audited with its reason.
+pub async fn unlock(
+    db: &Database,
+    throttle: LoginThrottle,
+    principal: Principal,
+    id: UserId,
+    reason: String,
+) -> Result<(), Error> {
+    require_manager(&principal)?;
+    super::transaction::write(db, move |conn| {
+        let account = users::find_account(conn, &id)?.ok_or(Error::NotFound("user"))?;
+        if !principal.is_admin() && account.row.organisation_id != principal.organisation_id {
+            return Err(Error::NotFound("user"));
+        }
+        if !may_manage(&principal, account.row.organisation_id.as_ref(), &account.roles) {
+            return Err(coordinator_limits());
+        }
+        let cleared = throttle.clear(conn, account.row.email.as_str())?;
+        let after = serde_json::json!({ "unlocked": true, "reason": reason.trim(), "counts_cleared": cleared });
+        audit::record(conn, &principal.actor(), Action::Unlock, "user", id.as_str(), None, &after)
     })
     .await
 }

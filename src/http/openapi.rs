@@ -23,7 +23,10 @@ Errors are `application/problem+json` (RFC 9457) with a stable `code`; validatio
 Lists take `limit` (1 to 200) and `cursor` and answer `{items, next_cursor}` in a stable order; \
 `next_cursor` is null on the last page.\n\n\
 Sign in at `/api/v1/auth/login` and send the access token as `Authorization: Bearer …`. Access tokens \
-last 15 minutes by default; refresh tokens are single use.",
+last 15 minutes by default and stop working when their session ends (sign-out, password change, \
+deactivation, a reused refresh token): `401 session_ended`. Refresh tokens are single use; one sent \
+again within the refresh grace (60 s), before its replacement is used, gets another pair of the same \
+session.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     servers((url = "/", description = "The server that serves this document")),

@@ -134,10 +134,22 @@ impl From<Error> for ApiError {
                 Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail) }
             }
             Error::Unprocessable { detail, .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail),
-            Error::Throttled { retry_after_seconds, .. } => Self {
-                retry_after_seconds: Some(retry_after_seconds),
-                ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, "too many attempts; wait before trying again")
-            },
+            Error::Throttled { retry_after_seconds, .. } => {
+                let wait = match retry_after_seconds {
+                    1 => "1 second".to_owned(),
+                    n => format!("{n} seconds"),
+                };
+                let detail = match code {
+                    Code::LoginThrottled => format!(
+                        "too many sign-in attempts; try again in {wait}, or ask a coordinator or an admin to unlock the account"
+                    ),
+                    _ => format!("too many attempts; try again in {wait}"),
+                };
+                Self {
+                    retry_after_seconds: Some(retry_after_seconds),
+                    ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail)
+                }
+            }
             Error::Unavailable | Error::Contended => Self {
                 retry_after_seconds: Some(2),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "the service is busy; try again shortly")
@@ -191,7 +203,7 @@ pub mod responses {
     #[response(content_type = "application/problem+json")]
     pub struct BadRequest(#[allow(dead_code)] Problem);
 
-    /// No valid access token (missing, malformed, expired, or the account was deactivated).
+    /// No valid access token (missing, malformed, expired, of a session that ended, or of a deactivated account).
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Unauthorized(#[allow(dead_code)] Problem);
@@ -234,7 +246,7 @@ pub mod responses {
     #[response(content_type = "application/problem+json")]
     pub struct Unprocessable(#[allow(dead_code)] Problem);
 
-    /// Too many attempts; retry after the number of seconds in `Retry-After`.
+    /// Too many attempts; retry after the number of seconds in `Retry-After`, which `detail` also gives.
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))]
     pub struct TooManyRequests(#[allow(dead_code)] Problem);
@@ -287,6 +299,8 @@ mod tests {
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "30");
         assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_JSON);
+        let problem = ApiError::from(Error::throttled(Code::LoginThrottled, 30)).problem();
+        assert!(problem.detail.contains("try again in 30 seconds"), "{}", problem.detail);
         let busy = ApiError::from(Error::Unavailable).error_response();
         assert_eq!(
             (busy.status(), busy.headers().get(header::RETRY_AFTER).unwrap().to_str().unwrap()),

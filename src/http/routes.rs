@@ -29,6 +29,7 @@ pub fn api(config: &mut ServiceConfig) {
                 .service(users::create)
                 .service(users::get)
                 .service(users::update)
+                .service(users::unlock)
                 .service(areas::list)
                 .service(areas::create)
                 .service(areas::get)

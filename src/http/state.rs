@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::config::Settings;
+use crate::domain::auth::login_throttle::{LoginLimits, LoginThrottle};
 use crate::domain::auth::throttle::Throttle;
 use crate::domain::auth::tokens::{load_or_create_secret, TokenService};
 use crate::domain::auth::Authentication;
@@ -12,7 +13,7 @@ use crate::storage::Database;
 
 pub struct AppState {
     pub db: Database,
-    /// Tokens, sessions and the failed-login throttle.
+    /// Tokens, sessions and the sign-in throttle.
     pub auth: Authentication,
     /// Limits public certificate look-ups per client address.
     pub verify_throttle: Throttle,
@@ -31,11 +32,16 @@ impl AppState {
             db,
             auth: Authentication {
                 tokens: TokenService::new(&secret, settings.access_token_ttl_seconds),
-                login_throttle: Throttle::new(
-                    settings.login_max_failures,
-                    Duration::from_secs(settings.login_lockout_seconds),
-                ),
+                login_throttle: LoginThrottle::new(LoginLimits {
+                    max_failures: settings.login_max_failures,
+                    delay: chrono::Duration::seconds(settings.login_delay_seconds.into()),
+                    max_delay: chrono::Duration::seconds(settings.login_max_delay_seconds.into()),
+                    account_max_failures: settings.login_account_max_failures,
+                    address_max_failures: settings.login_address_max_failures,
+                    window: chrono::Duration::seconds(settings.login_window_seconds.into()),
+                }),
                 refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
+                refresh_grace: chrono::Duration::seconds(settings.refresh_grace_seconds.into()),
             },
             verify_throttle: Throttle::new(settings.verify_rate_per_minute, Duration::from_secs(60)),
             certificate_signer: CertificateSigner::load_or_create(&settings.data_dir)?,

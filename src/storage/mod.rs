@@ -19,6 +19,7 @@ pub mod audit;
 pub mod certificates;
 pub mod kit_issues;
 pub mod locks;
+pub mod login_throttle;
 pub mod organisations;
 pub mod products;
 pub mod reversals;

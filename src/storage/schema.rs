@@ -67,6 +67,29 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        generation -> Integer,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        generation -> Integer,
+        created_at -> Timestamp,
+        rotated_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (account, address) {
+        account -> Text,
+        address -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        forget_at -> Timestamp,
     }
 }
 
@@ -250,6 +273,7 @@ diesel::joinable!(certificates -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     areas,
@@ -258,6 +282,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     products,
     refresh_tokens,
+    sessions,
+    login_throttle,
     audit_entries,
     trainings,
     training_attendees,

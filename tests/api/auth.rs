@@ -60,6 +60,9 @@ async fn repeated_failures_are_throttled(app: TestApp) {
 }
 
 async fn refresh_rotates_and_reuse_revokes_the_session(app: TestApp) {
+    // With no refresh grace, any second use of a token is reuse (see
+    // tests/api/sessions.rs for the grace).
+    let app = TestApp::spawn_with(app.backend, &["--refresh-grace-seconds", "0"]).await.expect("app");
     app.admin().await;
     let first = app.login(ADMIN_EMAIL, PASSWORD).await.body;
     let second = app.refresh(first["refresh_token"].as_str().unwrap()).await;
@@ -108,8 +111,9 @@ async fn deactivation_stops_tokens_at_once(app: TestApp) {
     assert_eq!(me.code(), "account_inactive");
     let refresh = app.refresh(pair["refresh_token"].as_str().unwrap()).await;
     assert_eq!(refresh.status, StatusCode::UNAUTHORIZED);
+    // The right password of a deactivated account is answered as a wrong one.
     let login = app.login("peer@test.example", PASSWORD).await;
-    assert_eq!((login.status, login.code()), (StatusCode::UNAUTHORIZED, "account_inactive"));
+    assert_eq!((login.status, login.code()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
 
     let audit = app.audit_of(&peer_id);
     let last = audit.last().unwrap();
@@ -132,7 +136,7 @@ async fn bad_tokens_are_refused(app: TestApp) {
     let unsigned = format!("{none_header}.{}.", parts[1]);
     assert_eq!(app.get("/api/v1/me", &unsigned).await.status, StatusCode::UNAUTHORIZED);
     let forged = naloxone_tracker::domain::auth::tokens::TokenService::new(&[1u8; 32], 900)
-        .issue_access(&uuid::Uuid::new_v4().into(), &[naloxone_tracker::model::roles::Role::Admin])
+        .issue_access(&uuid::Uuid::new_v4().into(), &[naloxone_tracker::model::roles::Role::Admin], "a-session")
         .unwrap();
     assert_eq!(app.get("/api/v1/me", &forged).await.status, StatusCode::UNAUTHORIZED);
     let tampered = format!("{}.{}.{}x", parts[0], parts[1], parts[2]);

@@ -142,6 +142,9 @@ const TABLE: &[Row] = &[
     // Even their own record is changed by a manager.
     row("PATCH", "/api/v1/users/{id}",                          Peer,                [401, 403, 403, 200, 403, 200]),
     row("PATCH", "/api/v1/users/{id}",                          PeerB,               [401, 403, 403, 404, 403, 200]),
+    // Clearing a user's sign-in lockout: whoever may change the user.
+    row("POST",  "/api/v1/users/{id}/unlock",                   Peer,                [401, 403, 403, 204, 403, 204]),
+    row("POST",  "/api/v1/users/{id}/unlock",                   PeerB,               [401, 403, 403, 404, 403, 204]),
     // Reference data: everyone signed in reads it, admins set it up.
     row("GET",   "/api/v1/areas",                               Nothing,             [401, 200, 200, 200, 200, 200]),
     row("POST",  "/api/v1/areas",                               Nothing,             [401, 403, 403, 403, 403, 201]),
@@ -517,7 +520,12 @@ impl World {
             ("POST", "/api/v1/reversals") => report(&self.area),
             ("PATCH", "/api/v1/reversals/{id}") => json!({"doses": 3}),
             ("POST", "/api/v1/sync") => json!({"kit_issues": [tally(&self.area, 1)]}),
-            ("POST", p) if p.ends_with("/void") || p.ends_with("/revoke") || p.ends_with("/recall") => {
+            ("POST", p)
+                if p.ends_with("/void")
+                    || p.ends_with("/revoke")
+                    || p.ends_with("/recall")
+                    || p.ends_with("/unlock") =>
+            {
                 json!({"reason": "entered twice"})
             }
             _ => panic!("the table has no body for {method} {path}: add one to World::body_for"),

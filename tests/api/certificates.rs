@@ -551,7 +551,9 @@ async fn a_deactivated_holders_certificate_is_suspended(app: TestApp) {
     // Revoked and expired stay so whoever holds them; suspension lifts on reactivation.
     assert_eq!(set_active(true).await.status, StatusCode::OK);
     assert_eq!(verify().await.body["status"], "valid");
-    assert_eq!(app.get(&format!("/api/v1/certificates/{id}/token"), &hub.peer).await.status, StatusCode::OK);
+    // Deactivation ended the peer's session; back, they sign in again.
+    let peer = app.token_for("peer@hub.example").await;
+    assert_eq!(app.get(&format!("/api/v1/certificates/{id}/token"), &peer).await.status, StatusCode::OK);
     assert_eq!(ids(app.get(&format!("{of_peer}&status=valid"), &hub.admin).await), [id]);
     app.post(&format!("/api/v1/certificates/{id}/revoke"), &hub.admin, json!({"reason": "left"})).await;
     assert_eq!(set_active(false).await.status, StatusCode::OK);

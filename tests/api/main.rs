@@ -17,6 +17,7 @@ mod layering;
 mod openapi;
 mod reference_data;
 mod reversals;
+mod sessions;
 mod stats;
 mod stock;
 mod sync;

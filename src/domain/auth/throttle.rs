@@ -1,5 +1,6 @@
-//! Counting attempts per key (an account, a client address) in a fixed
-//! window, kept in memory: failed logins, public certificate look-ups.
+//! Counting attempts per key (a client address) in a fixed window, kept in
+//! memory: public certificate look-ups. (Sign-ins have a throttle of their
+//! own, in the database: `login_throttle`.)
 //! Several API servers each keep their own count, which only multiplies an
 //! attacker's allowance by the number of servers.
 

@@ -21,6 +21,8 @@ const SECRET_FILE: &str = "jwt_secret";
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: String,
+    /// The session (a sign-in) the token belongs to: it stops working when that ends.
+    pub sid: String,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
@@ -40,6 +42,8 @@ impl TokenService {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
+        // A token is refused before its `nbf`, when it has one (ours have none).
+        validation.validate_nbf = true;
         validation.leeway = 5;
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -53,10 +57,12 @@ impl TokenService {
         self.access_ttl_seconds
     }
 
-    pub fn issue_access(&self, user_id: &UserId, roles: &[Role]) -> Result<String, Error> {
+    /// An access token of `user_id` in the session `session_id`.
+    pub fn issue_access(&self, user_id: &UserId, roles: &[Role], session_id: &str) -> Result<String, Error> {
         let iat = Utc::now().timestamp();
         let claims = AccessClaims {
             sub: user_id.to_string(),
+            sid: session_id.to_owned(),
             iat,
             exp: iat + self.access_ttl_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
@@ -67,8 +73,9 @@ impl TokenService {
     }
 
     /// Checks signature, algorithm (HS256 only: `alg: none` and others are
-    /// refused), issuer and expiry; answers whose token it is.
-    pub fn verify_access(&self, token: &str) -> Result<UserId, Error> {
+    /// refused), issuer, expiry and `nbf`; answers whose token it is, and of
+    /// which session.
+    pub fn verify_access(&self, token: &str) -> Result<VerifiedAccess, Error> {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
@@ -78,8 +85,16 @@ impl TokenService {
                 _ => invalid_token(),
             })?;
         // Only this server's keys sign tokens, and it puts a user id in `sub`.
-        UserId::parse(&claims.sub).ok_or_else(invalid_token)
+        let user_id = UserId::parse(&claims.sub).ok_or_else(invalid_token)?;
+        Ok(VerifiedAccess { user_id, session_id: claims.sid })
     }
+}
+
+/// Whose an access token is, and of which session, once its signature and times are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedAccess {
+    pub user_id: UserId,
+    pub session_id: String,
 }
 
 fn invalid_token() -> Error {
@@ -114,8 +129,11 @@ mod tests {
     fn access_tokens_round_trip() {
         let service = TokenService::new(&[7u8; 32], 900);
         let user = UserId::new_v7();
-        let token = service.issue_access(&user, &[Role::Peer]).unwrap();
-        assert_eq!(service.verify_access(&token).unwrap(), user);
+        let token = service.issue_access(&user, &[Role::Peer], "s1").unwrap();
+        assert_eq!(
+            service.verify_access(&token).unwrap(),
+            VerifiedAccess { user_id: user.clone(), session_id: "s1".into() }
+        );
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         let claims = jsonwebtoken::decode::<AccessClaims>(&token, &DecodingKey::from_secret(&[7u8; 32]), &validation)
@@ -130,10 +148,10 @@ mod tests {
         let other = TokenService::new(&[8u8; 32], 900);
         let user = UserId::new_v7();
         assert_eq!(
-            service.verify_access(&other.issue_access(&user, &[]).unwrap()).unwrap_err().code(),
+            service.verify_access(&other.issue_access(&user, &[], "s1").unwrap()).unwrap_err().code(),
             Code::InvalidToken
         );
-        let expired = TokenService::new(&[7u8; 32], -3600).issue_access(&user, &[]).unwrap();
+        let expired = TokenService::new(&[7u8; 32], -3600).issue_access(&user, &[], "s1").unwrap();
         assert_eq!(service.verify_access(&expired).unwrap_err().code(), Code::TokenExpired);
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let body = URL_SAFE_NO_PAD
@@ -142,6 +160,7 @@ mod tests {
         // A token of this server's key whose subject is not a user id.
         let claims = AccessClaims {
             sub: "not-a-user".into(),
+            sid: "s1".into(),
             iat: Utc::now().timestamp(),
             exp: Utc::now().timestamp() + 60,
             jti: "x".into(),
@@ -151,6 +170,25 @@ mod tests {
         let odd = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&[7u8; 32]))
             .unwrap();
         assert_eq!(service.verify_access(&odd).unwrap_err().code(), Code::InvalidToken);
+    }
+
+    #[test]
+    fn tokens_not_valid_yet_or_without_a_session_are_refused() {
+        let service = TokenService::new(&[7u8; 32], 900);
+        let key = EncodingKey::from_secret(&[7u8; 32]);
+        let now = Utc::now().timestamp();
+        let user = UserId::new_v7().to_string();
+        let claims = |nbf: i64| {
+            serde_json::json!({"sub": user, "sid": "s1", "iat": now, "exp": now + 900, "nbf": nbf,
+                               "jti": "x", "iss": ISSUER, "roles": []})
+        };
+        let sign =
+            |claims: &serde_json::Value| jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).unwrap();
+        assert!(service.verify_access(&sign(&claims(now - 60))).is_ok());
+        assert_eq!(service.verify_access(&sign(&claims(now + 3600))).unwrap_err().code(), Code::InvalidToken);
+        let mut no_session = claims(now - 60);
+        no_session.as_object_mut().unwrap().remove("sid");
+        assert_eq!(service.verify_access(&sign(&no_session)).unwrap_err().code(), Code::InvalidToken);
     }
 
     #[test]

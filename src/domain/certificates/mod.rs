@@ -17,7 +17,8 @@ use super::listing::Listed;
 use super::pagination::{Page, PageRequest};
 use super::principal::Principal;
 use super::reach::Reach;
-use super::stats::counting::Tally;
+use super::stats::counting::{counting, Tally};
+use super::transaction;
 use super::validation::plain_text;
 pub use crate::model::certificates::{CertificateLevel, CertificateStatus};
 use crate::model::ids::{CertificateId, OrganisationId, TrainingId, UserId};
@@ -25,7 +26,7 @@ use crate::model::roles::Role;
 use crate::model::time::now;
 pub use crate::storage::certificates::CertificateFilter;
 use crate::storage::certificates::{self as stored, CertificateRow, Lookup, Visible};
-use crate::storage::{trainings, users, DbConnection};
+use crate::storage::{locks, trainings, users, Database, DbConnection};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Certificate {
@@ -98,7 +99,7 @@ fn shown_one(conn: &mut DbConnection, row: &CertificateRow, at: NaiveDateTime) -
     Ok(shown_all(conn, std::slice::from_ref(row), at)?.remove(0))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCertificate {
     /// The holder: a peer for peer_supplier, a trainer for peer_trainer.
@@ -217,7 +218,19 @@ fn certificate_required(detail: &str) -> Error {
 /// certifies a person within their reach at a session they delivered and
 /// the holder attended; an admin may name any session the holder attended,
 /// or none with a reason.
-pub fn issue(
+pub async fn issue(
+    db: &Database,
+    principal: Principal,
+    new: NewCertificate,
+    validity: Months,
+) -> Result<Certificate, Error> {
+    transaction::write(db, move |conn| {
+        counting(conn, |conn, tally| issue_in(conn, tally, &principal, new.clone(), validity))
+    })
+    .await
+}
+
+fn issue_in(
     conn: &mut DbConnection,
     tally: &mut Tally,
     principal: &Principal,
@@ -396,12 +409,23 @@ impl Listed for Certificate {
 
 /// Revokes a certificate: its issuer, a coordinator of the holder's
 /// organisation or an admin. Revoking again changes nothing.
-pub fn revoke(
+pub async fn revoke(
+    db: &Database,
+    principal: Principal,
+    id: CertificateId,
+    reason: String,
+) -> Result<Certificate, Error> {
+    transaction::write(db, move |conn| revoke_in(conn, &principal, &id, &reason)).await
+}
+
+fn revoke_in(
     conn: &mut DbConnection,
     principal: &Principal,
     id: &CertificateId,
     reason: &str,
 ) -> Result<Certificate, Error> {
+    // Held, so that two revocations at once store and audit one.
+    locks::row(conn, locks::Table::Certificates, id.as_str())?;
     let row = stored::find(conn, id)?.ok_or(Error::NotFound("certificate"))?;
     if !can_see(conn, principal, &row)? {
         return Err(Error::NotFound("certificate"));

@@ -66,7 +66,7 @@ pub fn day_bounds(
 }
 
 /// Why a record is voided. Voided records stay readable and stop counting.
-// Certificates' revocations and batches' recalls give their reasons in it too.
+// Certificates' revocations, batches' recalls and users' unlocks give their reasons in it too.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoidRequest {

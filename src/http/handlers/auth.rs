@@ -7,7 +7,18 @@ use crate::http::extract::{client_address, ValidJson};
 use crate::http::problem::{responses, ApiError};
 use crate::http::state::AppState;
 
-/// Signs in with email and password.
+/// Signs in with email and password, starting a session.
+///
+/// A wrong password, an email nobody has and a deactivated account all get
+/// the same `401 invalid_credentials`. Attempts are throttled by account and
+/// client address together: after `LOGIN_MAX_FAILURES` (5) failures from one
+/// address the next try from there waits `LOGIN_DELAY_SECONDS` (60), and each
+/// further failure doubles the wait (up to an hour); an account takes at
+/// most `LOGIN_ACCOUNT_MAX_FAILURES` (100) failures from all addresses
+/// together per `LOGIN_WINDOW_SECONDS` (a day). Each attempt is counted
+/// before its password is checked. A throttled attempt gets `429
+/// login_throttled`, its wait in `Retry-After` and in `detail`; a
+/// coordinator or an admin can lift it (`POST /api/v1/users/{id}/unlock`).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -30,8 +41,16 @@ pub async fn login(
     Ok(HttpResponse::Ok().json(pair))
 }
 
-/// Trades a refresh token for a new pair. The presented token is used up;
-/// presenting it again revokes the whole session.
+/// Trades a refresh token for a new pair of the same session. The presented
+/// token is used up.
+///
+/// Sent again within `REFRESH_GRACE_SECONDS` (60 s) of that refresh, while
+/// the token that replaced it has not been used yet (the answer was lost on
+/// the way, or two tabs refreshed at once), it gets another working pair of
+/// the same session: the session is not ended. Sent again after the grace,
+/// or after its replacement was used, it counts as copied: `401
+/// refresh_token_reused`, and the whole session ends, its access tokens
+/// with it.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -49,8 +68,9 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>
     Ok(HttpResponse::Ok().json(pair))
 }
 
-/// Ends the session a refresh token belongs to. Unknown tokens are accepted,
-/// so that signing out twice is harmless.
+/// Ends the session a refresh token belongs to: its refresh tokens and its
+/// access tokens stop working at once. Unknown tokens are accepted, so that
+/// signing out twice is harmless.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,

@@ -11,7 +11,6 @@ use crate::domain::error::{Code, Error};
 use crate::domain::pagination::Page;
 use crate::domain::principal::Principal;
 use crate::domain::records::VoidRequest;
-use crate::domain::stats::counting::counting;
 use crate::http::extract::{client_address, ValidJson};
 use crate::http::problem::{responses, ApiError};
 use crate::http::respond;
@@ -60,10 +59,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
     let validity = state.certificate_validity;
-    let certificate = state
-        .db
-        .write(move |conn| counting(conn, |conn, tally| certificates::issue(conn, tally, &principal, new, validity)))
-        .await?;
+    let certificate = certificates::issue(&state.db, principal, new, validity).await?;
     Ok(respond::created(format!("/api/v1/certificates/{}", certificate.id), &certificate))
 }
 
@@ -91,7 +87,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().into();
     let reason = body.into_inner().reason;
-    let certificate = state.db.write(move |conn| certificates::revoke(conn, &principal, &id, &reason)).await?;
+    let certificate = certificates::revoke(&state.db, principal, id, reason).await?;
     Ok(HttpResponse::Ok().json(certificate))
 }
 

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::pagination::{ListQuery, Page, PageParams};
 use crate::domain::principal::Principal;
+use crate::domain::records::VoidRequest;
 use crate::domain::users::{self, Me, NewUser, User, UserFilter, UserPatch};
 use crate::http::extract::{IfMatch, ValidJson};
 use crate::http::problem::{responses, ApiError, IfMatchParam};
@@ -109,6 +110,35 @@ pub async fn update(
     body: ValidJson<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
     respond::record(&users::update(&state.db, principal, id.into_inner().into(), body.into_inner(), if_match.0).await?)
+}
+
+/// Clears a user's sign-in lockout (the failed sign-ins counted against
+/// their account from every address), so that they can sign in at once.
+/// An admin may for anyone, a coordinator for their organisation's users.
+/// Audited, with the reason given.
+#[utoipa::path(
+    tag = "users", operation_id = "unlock_user",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = VoidRequest,
+    responses(
+        (status = 204, description = "Unlocked: the user may sign in again from anywhere"),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        responses::BodyErrors,
+        responses::SignedInErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users/{id}/unlock")]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: ValidJson<VoidRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (throttle, reason) = (state.auth.login_throttle.clone(), body.into_inner().reason);
+    users::unlock(&state.db, throttle, principal, id.into_inner().into(), reason).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The signed-in user and their certificates.

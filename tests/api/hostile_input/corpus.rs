@@ -441,7 +441,17 @@ pub(super) fn field_cases(world: &World, route: &Route, own_id: Option<&str>) ->
     cases
 }
 
-/// Tokens that must not get anyone in.
+/// The session an access token names (its `sid`), unchecked.
+pub(super) fn session_of(token: &str) -> String {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("claims");
+    claims["sid"].as_str().expect("a session id").to_owned()
+}
+
+/// Tokens that must not get anyone in. Those signed with the server's
+/// secret name the admin's live session (or the commissioner's, for the
+/// commissioner's subject), so that only the flaw each one carries can be
+/// what refuses it.
 pub(super) fn token_attacks(world: &World, app_secret: &[u8]) -> Vec<(String, Option<String>, Option<u16>)> {
     use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
     let admin_roles = [Role::Admin];
@@ -450,12 +460,14 @@ pub(super) fn token_attacks(world: &World, app_secret: &[u8]) -> Vec<(String, Op
         encode(&header, claims, &EncodingKey::from_secret(key)).expect("token signed")
     };
     let unix = chrono::Utc::now().timestamp();
-    let claims = |sub: &str| json!({"sub": sub, "iat": unix, "exp": unix + 900, "jti": "hostile", "iss": "naloxone-tracker", "roles": ["admin"]});
+    let admin_session = session_of(&world.admin);
+    let claims_in = |sub: &str, sid: &str| json!({"sub": sub, "sid": sid, "iat": unix, "exp": unix + 900, "jti": "hostile", "iss": "naloxone-tracker", "roles": ["admin"]});
+    let claims = |sub: &str| claims_in(sub, &admin_session);
     let unsigned = |header: &str, claims: &Value| {
         format!("{}.{}.", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()))
     };
     let admin = naloxone_tracker::model::ids::UserId::parse(&world.admin_id).expect("the admin's id");
-    let genuine = TokenService::new(app_secret, 900).issue_access(&admin, &admin_roles).expect("token");
+    let genuine = TokenService::new(app_secret, 900).issue_access(&admin, &admin_roles, &admin_session).expect("token");
     let genuine_parts: Vec<&str> = genuine.split('.').collect();
     let mut tampered_claims = claims(&world.admin_id);
     tampered_claims["jti"] = json!("tampered");
@@ -476,12 +488,16 @@ pub(super) fn token_attacks(world: &World, app_secret: &[u8]) -> Vec<(String, Op
         ("a 16 KiB garbage token".into(), bearer("A".repeat(16 << 10)), Some(401)),
         (
             "expired an hour ago".into(),
-            bearer(TokenService::new(app_secret, -3600).issue_access(&admin, &admin_roles).expect("token")),
+            bearer(
+                TokenService::new(app_secret, -3600).issue_access(&admin, &admin_roles, &admin_session).expect("token"),
+            ),
             Some(401),
         ),
         (
             "signed with another secret".into(),
-            bearer(TokenService::new(&[0x42; 64], 900).issue_access(&admin, &admin_roles).expect("token")),
+            bearer(
+                TokenService::new(&[0x42; 64], 900).issue_access(&admin, &admin_roles, &admin_session).expect("token"),
+            ),
             Some(401),
         ),
         (
@@ -530,9 +546,31 @@ pub(super) fn token_attacks(world: &World, app_secret: &[u8]) -> Vec<(String, Op
         ),
         (
             "a commissioner's token claiming the admin role".into(),
-            bearer(signed(Header::new(Algorithm::HS256), &claims(&world.commissioner_id), app_secret)),
+            bearer(signed(
+                Header::new(Algorithm::HS256),
+                &claims_in(&world.commissioner_id, &world.commissioner_session),
+                app_secret,
+            )),
             // 403, 404 (a record they may not see) or, for a batch, every item refused.
             None,
+        ),
+        (
+            "well signed, the admin in a session that does not exist".into(),
+            bearer(signed(Header::new(Algorithm::HS256), &claims_in(&world.admin_id, "no-such-session"), app_secret)),
+            Some(401),
+        ),
+        (
+            "well signed, not valid for another hour (nbf)".into(),
+            bearer(signed(
+                Header::new(Algorithm::HS256),
+                &{
+                    let mut early = claims(&world.admin_id);
+                    early["nbf"] = json!(unix + 3600);
+                    early
+                },
+                app_secret,
+            )),
+            Some(401),
         ),
         ("a deactivated user's token".into(), bearer(world.deactivated_token.clone()), Some(401)),
         ("a genuine token with junk after it".into(), bearer(format!("{}.junk", world.fieldworker)), Some(401)),

@@ -38,6 +38,8 @@ pub(super) struct World {
     pub(super) area: String,
     pub(super) organisation: String,
     pub(super) commissioner_id: String,
+    /// The commissioner's session (a sign-in), which forged tokens name.
+    pub(super) commissioner_session: String,
     /// A signed-in user deactivated afterwards: the token is still well signed.
     pub(super) deactivated_token: String,
     training: Option<String>,
@@ -73,6 +75,8 @@ impl World {
                        "password": PASSWORD, "roles": ["commissioner"], "area_id": area}),
             )
             .await;
+        let commissioner = app.token_for("commissioner@hostile.example").await;
+        let commissioner_session = super::corpus::session_of(&commissioner);
         let (gone_id, deactivated_token) = app.user(&admin, "gone@hostile.example", &["peer"], &organisation).await;
         let reply = app.patch(&format!("/api/v1/users/{gone_id}"), &admin, json!({"active": false})).await;
         assert_eq!(reply.status, 200, "deactivate: {}", reply.body);
@@ -89,6 +93,7 @@ impl World {
             area,
             organisation,
             commissioner_id,
+            commissioner_session,
             deactivated_token,
             training: None,
             batch: None,
