@@ -1,8 +1,6 @@
 //! What every request handler shares. It holds the domain's services and
 //! settings and imports nothing of the handlers that use it.
 
-use std::time::Duration;
-
 use crate::config::Settings;
 use crate::domain::auth::login_throttle::{LoginLimits, LoginThrottle};
 use crate::domain::auth::throttle::Throttle;
@@ -43,7 +41,7 @@ impl AppState {
                 refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
                 refresh_grace: chrono::Duration::seconds(settings.refresh_grace_seconds.into()),
             },
-            verify_throttle: Throttle::new(settings.verify_rate_per_minute, Duration::from_secs(60)),
+            verify_throttle: Throttle::per_minute(settings.verify_rate_per_minute),
             certificate_signer: CertificateSigner::load_or_create(&settings.data_dir)?,
             certificate_validity: chrono::Months::new(settings.certificate_validity_months),
             recipient_code_key: crate::domain::keys::load_or_create(

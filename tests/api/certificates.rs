@@ -327,6 +327,18 @@ async fn public_verification_is_rate_limited() {
     assert!(limited.headers.contains_key("retry-after"));
 }
 
+/// Look-ups at once are counted as they are answered: no more than the
+/// limit get through (a check followed by a separate count let them all).
+#[actix_web::test]
+async fn public_checks_at_once_get_no_more_than_the_limit() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &["--verify-rate-per-minute", "5"]).await.unwrap();
+    let path = "/api/v1/certificates/verify/00000-00000-00000-00000";
+    let replies = futures_util::future::join_all((0..40).map(|_| app.request(Method::GET, path, None, None))).await;
+    let answered = replies.iter().filter(|reply| reply.status == StatusCode::NOT_FOUND).count();
+    let limited = replies.iter().filter(|reply| reply.status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((answered, limited), (5, 35));
+}
+
 async fn signed_tokens_verify_with_the_published_key(app: TestApp) {
     let (hub, _) = certified_hub(&app).await;
     let certificate = certify(&app, &hub.trainer, &hub.peer_id, "peer_supplier").await.body;

@@ -139,10 +139,8 @@ pub async fn verify(
     req: HttpRequest,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = format!("verify:{}", client_address(&req));
-    let key = [(address.as_str(), 1)];
-    state.verify_throttle.check(&key).map_err(|wait| Error::throttled(Code::RateLimited, wait))?;
-    state.verify_throttle.record(&key);
+    let address = client_address(&req);
+    state.verify_throttle.attempt(&address).map_err(|wait| Error::throttled(Code::RateLimited, wait))?;
     let code = code.into_inner();
     let verification = state
         .db
