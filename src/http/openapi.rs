@@ -23,7 +23,9 @@ Errors are `application/problem+json` (RFC 9457) with a stable `code`; validatio
 Lists take `limit` (1 to 200) and `cursor` and answer `{items, next_cursor}` in a stable order; \
 `next_cursor` is null on the last page.\n\n\
 Sign in at `/api/v1/auth/login` and send the access token as `Authorization: Bearer …`. Access tokens \
-last 15 minutes by default; refresh tokens are single use.",
+last 15 minutes by default; refresh tokens are single use.\n\n\
+Every answer under `/api/v1` but this document carries `Cache-Control: no-store`: never cache them. \
+Prometheus metrics are not served on this address (see `--metrics-bind`).",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     servers((url = "/", description = "The server that serves this document")),
@@ -57,7 +59,7 @@ last 15 minutes by default; refresh tokens are single use.",
         (name = "reversals", description = "Overdose reversal reports"),
         (name = "statistics", description = "Counts for commissioners, coordinators and admins, with disclosure control; spike alerts"),
         (name = "sync", description = "Offline phones: send a queue, fetch what to cache"),
-        (name = "operations", description = "Health checks and metrics"),
+        (name = "operations", description = "Health checks (Prometheus metrics are served on an address of their own, `--metrics-bind`, not described here)"),
     )
 )]
 pub struct ApiDoc;
