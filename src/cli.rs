@@ -122,6 +122,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_address))?;
     let app = Application::build(&settings, state, listener)?;
     tracing::info!(address = %app.address(), database = %target.redacted(), "serving; API docs at /docs");
+    if let Some(address) = app.metrics_address() {
+        tracing::info!(%address, "Prometheus metrics at /metrics");
+    }
     app.run().await?;
     tracing::info!("stopped");
     Ok(())

@@ -168,6 +168,11 @@ pub struct Settings {
     /// least 32 bytes). When unset, one is generated in the data folder.
     #[arg(skip = std::env::var("RECIPIENT_CODE_KEY").ok())]
     pub recipient_code_key: Option<String>,
+
+    /// Address and port to serve Prometheus metrics on (`/metrics`), apart
+    /// from the API; off by default. Keep it on an internal network.
+    #[arg(long = "metrics-bind", env = "METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
 }
 
 impl Settings {
@@ -225,6 +230,16 @@ mod tests {
         assert!(Cli::try_parse_from(["naloxone-tracker", "--refresh-grace-seconds", "3601"]).is_err());
         assert!(Cli::try_parse_from(["naloxone-tracker", "--login-max-failures", "0"]).is_err());
         assert!(Cli::try_parse_from(["naloxone-tracker", "--refresh-grace-seconds", "0"]).is_ok());
+    }
+
+    #[test]
+    fn metrics_have_no_address_unless_given_one() {
+        let cli = Cli::try_parse_from(["naloxone-tracker", "serve"]).unwrap();
+        if std::env::var_os("METRICS_BIND").is_none() {
+            assert_eq!(cli.settings.metrics_bind, None);
+        }
+        let cli = Cli::try_parse_from(["naloxone-tracker", "serve", "--metrics-bind", "10.0.0.5:9100"]).unwrap();
+        assert_eq!(cli.settings.metrics_bind.as_deref(), Some("10.0.0.5:9100"));
     }
 
     #[test]

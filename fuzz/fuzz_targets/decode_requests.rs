@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use naloxone_tracker::domain::auth::tokens::TokenService;
-use naloxone_tracker::domain::decode::{decode_json, decode_value};
+use naloxone_tracker::domain::decode::{self, decode_json};
 use naloxone_tracker::domain::{
     areas, auth, certificates, kit_issues, organisations, products, records, reversals, stats, stock, sync, trainings,
     users, validation, Error,
@@ -71,8 +71,8 @@ fn validated<T: Validate>(value: T, what: &str) -> Option<T> {
 }
 
 /// What the sync endpoint does to one item of a batch.
-fn decode_item<T: DeserializeOwned + Validate>(item: serde_json::Value, what: &str) -> Option<T> {
-    match decode_value::<T>(&item) {
+fn decode_item<T: DeserializeOwned + Validate>(item: &serde_json::value::RawValue, what: &str) -> Option<T> {
+    match decode::decode_item::<T>(item) {
         Ok(value) => validated(value, what),
         Err(error) => {
             assert_client_error(&error, what);
@@ -142,15 +142,15 @@ fuzz_target!(|bytes: &[u8]| {
         round_trips(&training, "NewTraining");
     }
     if let Some(batch) = decode_and_validate::<sync::SyncRequest>(bytes, "SyncRequest") {
-        for item in batch.kit_issues {
+        for item in &batch.kit_issues {
             if let Some(issue) = decode_item::<kit_issues::NewKitIssue>(item, "sync kit_issues[]") {
                 kit_issue_rules(&issue);
             }
         }
-        for item in batch.reversals {
+        for item in &batch.reversals {
             decode_item::<reversals::NewReversal>(item, "sync reversals[]");
         }
-        for item in batch.trainings {
+        for item in &batch.trainings {
             decode_item::<trainings::NewTraining>(item, "sync trainings[]");
         }
     }

@@ -1,7 +1,11 @@
 //! Reading JSON strictly: a body that is not JSON at all is a bad request;
-//! one of the wrong shape (a wrong type, a missing or unknown field) names
-//! the field in a validation error. Request bodies and each record of a
-//! sync queue are read the same way.
+//! one of the wrong shape (a wrong type, a missing, unknown or repeated
+//! field) names the field in a validation error. Request bodies and each
+//! record of a sync queue are read the same way, from their own text: a
+//! record read from an already parsed `serde_json::Value` would have lost
+//! a repeated key (the last one wins there) before anyone could refuse it.
+
+use serde_json::value::RawValue;
 
 use serde::de::DeserializeOwned;
 
@@ -23,12 +27,11 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
-/// Decodes one item of a JSON body already parsed (a record in a sync batch).
-pub fn decode_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, Error> {
-    if value.is_array() {
-        return Err(not_an_object());
-    }
-    serde_path_to_error::deserialize(value).map_err(|error| decode_error(error, true))
+/// Decodes one item of a JSON body (a record in a sync batch) from its own
+/// text, exactly as [`decode_json`] decodes a body. The text is known to be
+/// well-formed JSON, so every refusal is a field error.
+pub fn decode_item<T: DeserializeOwned>(item: &RawValue) -> Result<T, Error> {
+    decode_json(item.get().as_bytes())
 }
 
 fn malformed(error: &serde_json::Error) -> Error {
@@ -62,6 +65,8 @@ fn classify_data_error(message: &str, path: &str) -> (&'static str, String) {
         ("required", join(named))
     } else if message.starts_with("unknown variant") {
         ("unknown_value", path.to_owned())
+    } else if message.starts_with("duplicate field") {
+        ("duplicate_field", join(named))
     } else {
         ("invalid_type", if path == "." { String::new() } else { path.to_owned() })
     }
@@ -107,5 +112,29 @@ mod tests {
         assert_eq!(decode_json::<Body>(br#"{"name": "a", "count": -1}"#).unwrap_err().code(), Code::ValidationFailed);
         assert_eq!(field(br#"{"name": true, "count": 1}"#).0, "name");
         assert_eq!(field(br#" ["a", 1]"#), (String::new(), "invalid_type".into()));
+        assert_eq!(field(br#"{"name": "a", "count": 1, "count": 2}"#), ("count".into(), "duplicate_field".into()));
+    }
+
+    #[test]
+    fn items_are_read_from_their_own_text_like_bodies() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Queue {
+            items: Vec<Box<RawValue>>,
+        }
+        let queue: Queue = serde_json::from_str(
+            r#"{"items": [{"name": "a", "count": 1}, {"name": "a", "count": 1, "count": 7}, ["a", 1], {"name": 5}]}"#,
+        )
+        .unwrap();
+        let judged: Vec<Result<Body, Error>> = queue.items.iter().map(|item| decode_item::<Body>(item)).collect();
+        assert!(judged[0].is_ok());
+        let errors: Vec<(String, String)> = judged.into_iter().skip(1).map(|r| field_error(r.unwrap_err())).collect();
+        assert_eq!(
+            errors,
+            [
+                ("count".into(), "duplicate_field".into()),
+                (String::new(), "invalid_type".into()),
+                ("name".into(), "invalid_type".into())
+            ]
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Secrets the server makes for itself on first start and keeps in the
-//! data folder, readable by its owner only; each can instead be given in
-//! the environment (several servers must share them).
+//! data folder (made `0700` if missing), each file readable by its owner
+//! only (`0600`), whatever the umask; each can instead be given in the
+//! environment (several servers must share them).
 
 use std::path::Path;
 
@@ -33,7 +34,7 @@ pub fn load_or_create(
         );
         return Ok(secret);
     }
-    std::fs::create_dir_all(data_dir)?;
+    crate::storage::files::create_private_dir(data_dir)?;
     let mut secret = [0u8; 64];
     rand::rng().fill_bytes(&mut secret);
     let encoded = URL_SAFE_NO_PAD.encode(secret);
@@ -44,12 +45,7 @@ pub fn load_or_create(
 
 /// Creates a file only its owner can read; never overwrites one.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
+    crate::storage::files::create_private_file(path, contents)
 }
 
 #[cfg(test)]

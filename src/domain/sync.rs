@@ -3,11 +3,12 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::certificates::{self, Certificate};
-use super::decode::decode_value;
+use super::decode::decode_item;
 use super::error::Error;
 use super::kit_issues::{self, Draft, Lookups, NewKitIssue};
 use super::principal::Principal;
@@ -32,20 +33,22 @@ fn at_most_max_items(request: &SyncRequest) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// A phone's queue of records, each judged on its own.
+/// A phone's queue of records, each judged on its own. Each is kept as the
+/// text it was sent in and read from it as a single POST's body is, so that
+/// a record refused there (a repeated key, say) is refused here too.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "at_most_max_items"))]
 pub struct SyncRequest {
     #[serde(default)]
     #[schema(value_type = Vec<NewKitIssue>)]
-    pub kit_issues: Vec<serde_json::Value>,
+    pub kit_issues: Vec<Box<RawValue>>,
     #[serde(default)]
     #[schema(value_type = Vec<NewReversal>)]
-    pub reversals: Vec<serde_json::Value>,
+    pub reversals: Vec<Box<RawValue>>,
     #[serde(default)]
     #[schema(value_type = Vec<NewTraining>)]
-    pub trainings: Vec<serde_json::Value>,
+    pub trainings: Vec<Box<RawValue>>,
 }
 
 /// What became of one record of a queue: stored (now or before), or why not.
@@ -64,14 +67,18 @@ pub struct Judgements {
     pub trainings: Vec<Judged>,
 }
 
-/// The item's id, when it has a readable one.
-fn item_id(item: &serde_json::Value) -> Option<String> {
-    item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned)
+/// The item's id, when it has a readable one: an object with one `id`, a string.
+fn item_id(item: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Identified {
+        id: Option<String>,
+    }
+    serde_json::from_str::<Identified>(item.get()).ok().and_then(|found| found.id)
 }
 
 /// Reads and validates one item.
-fn decode<T: DeserializeOwned + Validate>(item: &serde_json::Value) -> Result<T, Error> {
-    let record: T = decode_value(item)?;
+fn decode<T: DeserializeOwned + Validate>(item: &RawValue) -> Result<T, Error> {
+    let record: T = decode_item(item)?;
     record.validate()?;
     Ok(record)
 }
@@ -79,7 +86,7 @@ fn decode<T: DeserializeOwned + Validate>(item: &serde_json::Value) -> Result<T,
 /// An item's judgement, from what became of it. An error that ends the
 /// call (the database failing, or a race lost to another call) is no fault
 /// of the item: the whole call fails and is tried again.
-fn judged<R>(item: &serde_json::Value, outcome: Result<Submission<R>, Error>) -> Result<Judged, Error> {
+fn judged<R>(item: &RawValue, outcome: Result<Submission<R>, Error>) -> Result<Judged, Error> {
     match outcome {
         Err(error) if error.ends_the_call() => Err(error),
         outcome => Ok(Judged { id: item_id(item), outcome: outcome.map(|stored| stored.map(|_| ())) }),
@@ -88,12 +95,7 @@ fn judged<R>(item: &serde_json::Value, outcome: Result<Submission<R>, Error>) ->
 
 /// Judges one item in a savepoint of its own, so that a refused item
 /// leaves nothing behind and does not stop the others.
-fn judge<T, R, F>(
-    conn: &mut DbConnection,
-    tally: &mut Tally,
-    item: &serde_json::Value,
-    submit: &mut F,
-) -> Result<Judged, Error>
+fn judge<T, R, F>(conn: &mut DbConnection, tally: &mut Tally, item: &RawValue, submit: &mut F) -> Result<Judged, Error>
 where
     T: DeserializeOwned + Validate,
     F: FnMut(&mut DbConnection, &mut Tally, T) -> Result<Submission<R>, Error>,
@@ -115,7 +117,7 @@ where
 fn draft_kit_issues(
     principal: &Principal,
     key: &[u8],
-    items: &[serde_json::Value],
+    items: &[Box<RawValue>],
 ) -> Result<Vec<Result<Draft, Judged>>, Error> {
     items
         .iter()
@@ -132,7 +134,7 @@ fn judge_kit_issues(
     conn: &mut DbConnection,
     lookups: &mut Lookups,
     tally: &mut Tally,
-    items: &[serde_json::Value],
+    items: &[Box<RawValue>],
     drafts: &[Result<Draft, Judged>],
 ) -> Result<Vec<Judged>, Error> {
     let ready: Vec<&Draft> = drafts.iter().filter_map(|d| d.as_ref().ok()).collect();

@@ -5,24 +5,26 @@ use std::net::{SocketAddr, TcpListener};
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Compress};
+use actix_web::middleware::{from_fn, Compress, Condition};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::extract::{path_config, query_config, BodyLimit};
 use super::fallback::{no_route, KnownPaths};
-use super::middleware::{problem_fallback, request_context};
+use super::middleware::{problem_fallback, request_context, security_headers};
 use super::openapi::ApiDoc;
 use super::state::AppState;
 use crate::config::Settings;
 use utoipa::OpenApi;
 
-/// A bound, not yet running server.
+/// A bound, not yet running server, and the metrics server beside it when
+/// `--metrics-bind` asks for one.
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    metrics: Option<(Server, SocketAddr)>,
 }
 
 /// A CORS origin must be `*` or a bare origin (`https://host[:port]`).
@@ -48,7 +50,15 @@ impl Application {
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
-        let registry = web::Data::new(metrics.registry.clone());
+        // Requests are counted only when something serves the counts.
+        let metrics_listener = match &settings.metrics_bind {
+            Some(bind) => {
+                Some(TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot serve metrics on {bind}: {e}"))?)
+            }
+            None => None,
+        };
+        let counting = metrics_listener.is_some();
+        let registry = metrics.registry.clone();
         let document = super::openapi::openapi();
         let known_paths = web::Data::new(KnownPaths::of(&document));
         let mut server = HttpServer::new(move || {
@@ -63,13 +73,17 @@ impl Application {
             );
             App::new()
                 // Before the route table, whose `/api/v1` scope would take its document's URL.
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url("/api/v1/openapi.json", document.clone())
+                        // No badge from validator.swagger.io: the page stays offline (and within its CSP).
+                        .config(Config::default().validator_url("none")),
+                )
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .configure(super::routes::api)
                 .into_app()
                 .app_data(state.clone())
-                .app_data(registry.clone())
                 .app_data(known_paths.clone())
                 .app_data(body_limit)
                 .app_data(web::PayloadConfig::new(body_limit.0))
@@ -77,9 +91,10 @@ impl Application {
                 .app_data(path_config())
                 .wrap(Compress::default())
                 .wrap(cors)
-                .wrap(metrics.clone())
+                .wrap(Condition::new(counting, metrics.clone()))
                 .wrap(problem_fallback())
                 .wrap(from_fn(request_context))
+                .wrap(from_fn(security_headers))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(no_route))
         })
@@ -91,11 +106,23 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        Ok(Self { server: server.run(), address })
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                let address = listener.local_addr()?;
+                Some((super::metrics::server(listener, registry)?, address))
+            }
+            None => None,
+        };
+        Ok(Self { server: server.run(), address, metrics })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, address)| *address)
     }
 
     /// Stops the server from elsewhere (tests, benchmarks).
@@ -103,8 +130,17 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    /// Serves until SIGINT or SIGTERM (or the handle stops it), then
+    /// finishes the requests in flight; the metrics server stops with it.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((metrics, _)) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.handle();
+        let metrics_served = actix_web::rt::spawn(metrics);
+        let served = self.server.await;
+        metrics_handle.stop(true).await;
+        let _ = metrics_served.await;
+        served
     }
 }

@@ -1,9 +1,10 @@
-//! Cross-cutting request handling: request ids and logs, and a last line
+//! Cross-cutting request handling: request ids and logs, the headers every
+//! answer carries (caching, sniffing, framing, referrers), and a last line
 //! of defence that turns any error answer into problem+json.
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
@@ -53,6 +54,54 @@ pub async fn request_context(
     Ok(response)
 }
 
+/// Frames nothing, loads nothing: an API answer is data, never a page.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// What the vendored Swagger UI page needs, and no more: its own scripts,
+/// styles and images (its stylesheet's icons are `data:` images, and it
+/// sets inline styles as it renders), and calls to this server (the
+/// document, "Try it out"). No inline script, no `eval`, no other origin;
+/// never framed.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Whether an answer to `path` must never be stored by a browser or a
+/// proxy: every answer under `/api/v1` (signed-in answers hold personal and
+/// health-related data, the auth routes hand out tokens, the public check
+/// tells about a person), except the API document, which is the same for
+/// everyone.
+fn must_not_be_stored(path: &str) -> bool {
+    path.starts_with("/api/v1/") && path != "/api/v1/openapi.json"
+}
+
+fn is_docs(path: &str) -> bool {
+    path == "/docs" || path.starts_with("/docs/")
+}
+
+/// Headers every answer carries: `X-Content-Type-Options: nosniff`,
+/// `Referrer-Policy: no-referrer`, a content security policy that forbids
+/// framing (with `X-Frame-Options: DENY` for older browsers), and
+/// `Cache-Control: no-store` where [`must_not_be_stored`] says.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let path = req.path().to_owned();
+    // Handlers, extractors and `problem_fallback` answer every error as a
+    // response, so what comes back here is an answer to dress.
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let policy = if is_docs(&path) { DOCS_CSP } else { API_CSP };
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    if must_not_be_stored(&path) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
 /// Answers from the framework itself (405 for a wrong method, CORS
 /// refusals, …) are rewritten as problem+json; ours already are.
 pub fn problem_fallback<B: MessageBody + 'static>() -> ErrorHandlers<B> {
@@ -81,4 +130,20 @@ pub fn problem_fallback<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         }
         Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, problem).map_into_right_body()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_api_document_of_the_api_may_be_stored() {
+        for path in ["/api/v1/me", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/certificates/verify/X"] {
+            assert!(must_not_be_stored(path), "{path}");
+        }
+        for path in ["/api/v1/openapi.json", "/health", "/docs/", "/.well-known/jwks.json"] {
+            assert!(!must_not_be_stored(path), "{path}");
+        }
+        assert!(is_docs("/docs") && is_docs("/docs/swagger-ui.css") && !is_docs("/docsx"));
+    }
 }

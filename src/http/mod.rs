@@ -7,6 +7,7 @@ mod app;
 pub mod extract;
 mod fallback;
 mod handlers;
+mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;

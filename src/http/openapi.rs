@@ -26,7 +26,9 @@ Sign in at `/api/v1/auth/login` and send the access token as `Authorization: Bea
 last 15 minutes by default and stop working when their session ends (sign-out, password change, \
 deactivation, a reused refresh token): `401 session_ended`. Refresh tokens are single use; one sent \
 again within the refresh grace (60 s), before its replacement is used, gets another pair of the same \
-session.",
+session.\n\n\
+Every answer under `/api/v1` but this document carries `Cache-Control: no-store`: never cache them. \
+Prometheus metrics are not served on this address (see `--metrics-bind`).",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     servers((url = "/", description = "The server that serves this document")),
@@ -61,7 +63,7 @@ session.",
         (name = "reversals", description = "Overdose reversal reports"),
         (name = "statistics", description = "Counts for commissioners, coordinators and admins, with disclosure control; spike alerts"),
         (name = "sync", description = "Offline phones: send a queue, fetch what to cache"),
-        (name = "operations", description = "Health checks and metrics"),
+        (name = "operations", description = "Health checks (Prometheus metrics are served on an address of their own, `--metrics-bind`, not described here)"),
     )
 )]
 pub struct ApiDoc;

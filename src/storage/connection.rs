@@ -126,14 +126,31 @@ macro_rules! on_each_backend {
     };
 }
 
+/// Makes a SQLite database's file, empty, readable by its owner only
+/// (and its folder, if missing, `0700`) before SQLite opens it: SQLite
+/// would make it `0644` less the umask, and it gives the log and
+/// shared-memory files beside it (`-wal`, `-shm`) the database file's own
+/// permissions. An existing file is left as it is; `:memory:` and `file:`
+/// URIs are SQLite's to open.
+fn create_sqlite_file(location: &str) -> std::io::Result<()> {
+    if location.is_empty() || location.starts_with(':') || location.starts_with("file:") {
+        return Ok(());
+    }
+    let path = std::path::Path::new(location);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        super::files::create_private_dir(parent)?;
+    }
+    match super::files::create_private_file(path, b"") {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        created => created,
+    }
+}
+
 /// A pool of connections to one database.
 pub fn pool(target: &DatabaseTarget, size: u32) -> anyhow::Result<Pool> {
     if target.backend == Backend::Sqlite {
-        if let Some(parent) = std::path::Path::new(&target.location).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
-            }
-        }
+        create_sqlite_file(&target.location)
+            .map_err(|e| anyhow::anyhow!("cannot create the database file {}: {e}", target.location))?;
     }
     Ok(r2d2::Pool::builder()
         .max_size(size)

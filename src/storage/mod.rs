@@ -9,6 +9,7 @@ mod checkpoint;
 pub mod connection;
 mod database;
 mod error;
+pub mod files;
 mod group_commit;
 mod paging;
 pub mod schema;

@@ -120,7 +120,8 @@ const TABLE: &[Row] = &[
     // Operations and docs: public.
     row("GET",   "/health",                                     Nothing,             [200, 200, 200, 200, 200, 200]),
     row("GET",   "/ready",                                      Nothing,             [200, 200, 200, 200, 200, 200]),
-    row("GET",   "/metrics",                                    Nothing,             [200, 200, 200, 200, 200, 200]),
+    // Prometheus metrics are served on an address of their own (`--metrics-bind`), never here.
+    row("GET",   "/metrics",                                    Nothing,             [404, 404, 404, 404, 404, 404]),
     row("GET",   "/.well-known/jwks.json",                      Nothing,             [200, 200, 200, 200, 200, 200]),
     row("GET",   "/api/v1/openapi.json",                        Nothing,             [200, 200, 200, 200, 200, 200]),
     // A redirect to `/docs/`, whatever the method.
@@ -234,6 +235,10 @@ const TABLE: &[Row] = &[
 /// Routes served outside the OpenAPI document: the document itself and the docs pages.
 const OUTSIDE_THE_DOCUMENT: &[(&str, &str)] =
     &[("GET", "/api/v1/openapi.json"), ("*", "/docs"), ("GET", "/docs/{_:.*}")];
+
+/// Routes the API's address must not serve, though another address may
+/// (`/metrics` with `--metrics-bind`): every caller gets 404.
+const NOT_ON_THIS_ADDRESS: &[(&str, &str)] = &[("GET", "/metrics")];
 
 /// The methods tried on every path for the ones the table does not list.
 const PROBED_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -807,6 +812,7 @@ fn the_table_lists_every_route_there_is() {
     let mut problems = Vec::new();
     let mut known = documented.clone();
     known.extend(outside_listed.iter().cloned());
+    known.extend(NOT_ON_THIS_ADDRESS.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())));
     differences(&known, &table, "is in the OpenAPI document but not in the table", &mut problems);
     differences(&table, &known, "is in the table but not in the OpenAPI document", &mut problems);
     differences(&outside, &outside_listed, "is registered in src/http/app.rs but not in the table", &mut problems);
@@ -819,6 +825,9 @@ fn the_table_lists_every_route_there_is() {
     }
     assert!(problems.is_empty(), "the authorization table is out of date:\n{}", problems.join("\n"));
     for row in TABLE {
+        if NOT_ON_THIS_ADDRESS.contains(&(row.method, row.path)) {
+            assert_eq!(row.expect, [404; 6], "{}: not served here, so 404 for everyone", describe(row));
+        }
         assert!(
             row.path.contains('{') == (row.on != Nothing),
             "{}: a path with a placeholder needs a record to name, and only such a path",

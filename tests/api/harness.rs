@@ -75,13 +75,14 @@ pub fn tally(area: &str, quantity: i32) -> Value {
 }
 
 /// A PostgreSQL database made for one test and dropped after it.
-struct ScratchPostgres {
+pub struct ScratchPostgres {
     server_url: String,
     name: String,
 }
 
 impl ScratchPostgres {
-    fn create(server_url: &str) -> (Self, String) {
+    /// A fresh database on the server at `server_url`, and its URL.
+    pub fn create(server_url: &str) -> (Self, String) {
         // The test server is local: TLS buys nothing, and libpq's OpenSSL
         // cleanup at process exit has crashed the test binary (1 run in
         // 30) while pool threads still held TLS connections.
@@ -119,6 +120,8 @@ impl Drop for ScratchPostgres {
 pub struct TestApp {
     server: actix_web::dev::ServerHandle,
     pub base_url: String,
+    /// `http://…` of the metrics server, when `--metrics-bind` started one.
+    pub metrics_url: Option<String>,
     pub client: reqwest::Client,
     pub db: Database,
     pub backend: Backend,
@@ -211,11 +214,13 @@ impl TestApp {
         let state = AppState::new(&settings, db.clone()).expect("state");
         let app = Application::build(&settings, state, listener).expect("app");
         let base_url = format!("http://{}", app.address());
+        let metrics_url = app.metrics_address().map(|address| format!("http://{address}"));
         let server = app.handle();
         actix_web::rt::spawn(app.run());
         Some(Self {
             server,
             base_url,
+            metrics_url,
             client: reqwest::Client::builder().build().expect("client"),
             db,
             backend,

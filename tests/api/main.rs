@@ -15,6 +15,7 @@ mod http_surface;
 mod kit_issues;
 mod layering;
 mod openapi;
+mod private_files;
 mod reference_data;
 mod reversals;
 mod sessions;

@@ -11,6 +11,7 @@ both_backends!(
     trainings_sync_too,
     batches_are_limited_to_500_items,
     reference_data_comes_with_an_etag,
+    a_repeated_key_in_an_item_is_refused_as_in_a_single_post,
 );
 
 fn statuses(results: &Value) -> Vec<String> {
@@ -186,4 +187,75 @@ async fn reference_data_comes_with_an_etag(app: TestApp) {
     assert_eq!(changed.status(), StatusCode::OK);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
     assert_eq!(app.request(Method::GET, "/api/v1/sync/reference", None, None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// `{…}` with one more member before its closing brace.
+fn with_member(object: &Value, member: &str) -> String {
+    let text = object.to_string();
+    format!("{},{member}}}", text.strip_suffix('}').unwrap())
+}
+
+async fn send_text(app: &TestApp, path: &str, token: &str, body: String) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+/// A record with a key twice (the last one acceptable) is refused in a
+/// queue as a single POST refuses it, not stored with whichever value came
+/// last; the rest of the queue is judged as usual.
+async fn a_repeated_key_in_an_item_is_refused_as_in_a_single_post(app: TestApp) {
+    let o = app.outreach(false).await;
+    let mut twice = tally(&o.area, 500_000);
+    let repeated = with_member(&twice, r#""quantity":1"#);
+    twice["quantity"] = json!(1);
+    let (status, single) = send_text(&app, "/api/v1/kit-issues", &o.peer, repeated.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{single}");
+    assert_eq!(
+        (&single["errors"][0]["field"], &single["errors"][0]["code"]),
+        (&json!("quantity"), &json!("duplicate_field"))
+    );
+
+    let report = json!({
+        "id": uuid::Uuid::new_v4(), "occurred_at": chrono::Utc::now().to_rfc3339(), "area_id": o.area,
+        "place": "street_or_park", "administered_by": "kit_recipient", "product_id": PRENOXAD, "doses": 2,
+        "outcome": "survived",
+    });
+    let mut with_replacement = report.clone();
+    with_replacement["id"] = json!(uuid::Uuid::new_v4());
+    with_replacement["replacement"] = tally(&o.area, 1);
+    let replacement_twice = with_replacement.to_string().replacen(r#""quantity":1"#, r#""quantity":9,"quantity":1"#, 1);
+    let good = tally(&o.area, 2);
+    let body = format!(
+        r#"{{"kit_issues": [{repeated}, {good}, {id_twice}], "reversals": [{replacement_twice}, {doses_twice}]}}"#,
+        id_twice = with_member(&tally(&o.area, 1), &format!(r#""id":"{}""#, uuid::Uuid::new_v4())),
+        doses_twice = with_member(&report, r#""doses":3"#),
+    );
+    let (status, reply) = send_text(&app, "/api/v1/sync", &o.peer, body).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let kits = &reply["kit_issues"];
+    assert_eq!(statuses(kits), ["invalid", "created", "invalid"], "{reply}");
+    assert_eq!(kits[0]["id"], twice["id"]);
+    assert_eq!(
+        kits[0]["errors"],
+        json!([{"field": "quantity", "code": "duplicate_field", "message": "duplicate field `quantity`"}])
+    );
+    assert_eq!(kits[2]["errors"][0]["field"], "id");
+    assert_eq!(kits[2]["id"], Value::Null, "an item with two ids has no readable one");
+    let reversals = &reply["reversals"];
+    assert_eq!(statuses(reversals), ["invalid", "invalid"], "{reply}");
+    assert_eq!(reversals[0]["errors"][0]["field"], "replacement.quantity");
+    assert_eq!(reversals[1]["errors"][0]["field"], "doses");
+
+    let stored = app.get("/api/v1/kit-issues", &o.peer).await;
+    let ids: Vec<&Value> = stored.body["items"].as_array().unwrap().iter().map(|k| &k["id"]).collect();
+    assert_eq!(ids, [&good["id"]], "only the good handout is stored");
+    assert_eq!(app.get("/api/v1/reversals", &o.peer).await.body["items"], json!([]));
 }

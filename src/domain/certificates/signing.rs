@@ -47,7 +47,7 @@ impl CertificateSigner {
         let pem = if path.exists() {
             std::fs::read_to_string(&path)?
         } else {
-            std::fs::create_dir_all(data_dir)?;
+            crate::storage::files::create_private_dir(data_dir)?;
             let mut seed = [0u8; 32];
             rand::rng().fill_bytes(&mut seed);
             let pem = SigningKey::from_bytes(&seed)

@@ -1,4 +1,5 @@
-//! Liveness, readiness and metrics, for load balancers, orchestrators and monitoring.
+//! Liveness and readiness, for load balancers and orchestrators (metrics
+//! have an address of their own: `http::metrics`).
 
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
@@ -19,20 +20,6 @@ pub struct Health {
 #[get("/health")]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
-}
-
-/// Prometheus metrics: requests by route and status, and their latency.
-#[utoipa::path(
-    tag = "operations",
-    responses(
-        (status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
-        (status = 500, response = responses::InternalError),
-    )
-)]
-#[get("/metrics")]
-pub async fn metrics(registry: web::Data<prometheus::Registry>) -> Result<HttpResponse, ApiError> {
-    let text = prometheus::TextEncoder::new().encode_to_string(&registry.gather()).map_err(Error::internal)?;
-    Ok(HttpResponse::Ok().content_type(prometheus::TEXT_FORMAT).body(text))
 }
 
 /// The database answers.
