@@ -38,14 +38,9 @@ pub fn load_or_create(
     let mut secret = [0u8; 64];
     rand::rng().fill_bytes(&mut secret);
     let encoded = URL_SAFE_NO_PAD.encode(secret);
-    write_private_file(&path, encoded.as_bytes())?;
+    crate::storage::files::create_private_file(&path, encoded.as_bytes())?;
     tracing::info!(path = %path.display(), "generated a new secret");
     Ok(encoded.into_bytes())
-}
-
-/// Creates a file only its owner can read; never overwrites one.
-pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    crate::storage::files::create_private_file(path, contents)
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ impl CertificateSigner {
             let pem = SigningKey::from_bytes(&seed)
                 .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
                 .map_err(|e| anyhow::anyhow!("encoding the signing key: {e}"))?;
-            crate::domain::keys::write_private_file(&path, pem.as_bytes())?;
+            crate::storage::files::create_private_file(&path, pem.as_bytes())?;
             tracing::info!(path = %path.display(), "generated a new certificate signing key");
             pem.to_string()
         };
