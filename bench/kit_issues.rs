@@ -197,6 +197,10 @@ fn raw_inserts(bench: &Bench) -> f64 {
             updated_at: now,
             voided_at: None,
             void_reason: None,
+            state: naloxone_tracker::model::records::RecordState::Recorded,
+            held_reasons: Default::default(),
+            released_at: None,
+            release_reason: None,
         };
         let row = KitIssueRow { shown, recipient_code_hash: None, request_fingerprint: String::new() };
         bench

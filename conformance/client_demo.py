@@ -28,6 +28,7 @@ from naloxone_client.api.sync import sync  # noqa: E402
 from naloxone_client.types import Unset  # noqa: E402
 from naloxone_client.models import (  # noqa: E402
     AdministeredBy,
+    HeldReasonCode,
     ItemStatus,
     KitIssue,
     KitSetting,
@@ -101,21 +102,25 @@ check(response.parsed.recipient_type == RecipientType.FAMILY_FRIEND, "recipient 
 response = create_kit_issue.sync_detailed(client=peer, body=first)
 check(response.status_code == 200 and response.parsed.id == str(first.id), "sending it again answers 200")
 
-# An offline queue: two new handouts, the one already sent, and one the server
-# must refuse (a family member's kit with no consent recorded).
+# An offline queue: two new handouts, the one already sent, one the server holds
+# (a family member's kit with no consent recorded: it happened, a coordinator
+# puts it right) and one it cannot take (no kits at all).
 queue = [
     handout(1, setting=KitSetting.HUB_DROP_IN),
     handout(4, recipient_type=RecipientType.PERSON_AT_RISK, supply=Supply.FIRST),
     first,
     handout(1, recipient_type=RecipientType.FAMILY_FRIEND),
+    handout(0),
 ]
 response = sync.sync_detailed(client=peer, body=SyncRequest(kit_issues=queue))
 check(response.status_code == 200 and isinstance(response.parsed, SyncResponse), "sync answers 200")
 results = response.parsed.kit_issues
-check([r.status for r in results] == [ItemStatus.CREATED, ItemStatus.CREATED, ItemStatus.DUPLICATE, ItemStatus.INVALID],
+check([r.status for r in results] == [ItemStatus.CREATED, ItemStatus.CREATED, ItemStatus.DUPLICATE, ItemStatus.HELD,
+                                      ItemStatus.INVALID],
       f"sync results in order: {[r.status for r in results]}")
 check([r.id for r in results] == [str(k.id) for k in queue], "sync results name the records sent")
-check(any(e.field == "consent_recorded" for e in results[3].errors), "the refused record names its field")
+check([h.code for h in results[3].held_reasons] == [HeldReasonCode.CONSENT_NOT_RECORDED], "the held record says why")
+check(any(e.field == "quantity" for e in results[4].errors), "the refused record names its field")
 
 # A reversal with a replacement kit handed out on the spot.
 reversal = NewReversal(

@@ -29,6 +29,7 @@ pub enum Action {
     Void,
     Revoke,
     Unlock,
+    Release,
 }
 
 impl Action {
@@ -39,6 +40,7 @@ impl Action {
             Action::Void => "void",
             Action::Revoke => "revoke",
             Action::Unlock => "unlock",
+            Action::Release => "release",
         }
     }
 }

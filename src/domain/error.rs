@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::model::ids::{KitIssueId, ReversalId, TrainingId};
+use crate::model::records::{HeldReason, HeldReasons};
 
 crate::text_enum! {
     /// Every stable, machine-readable problem code an answer can carry.
@@ -43,6 +44,7 @@ crate::text_enum! {
         InsufficientStock = "insufficient_stock",
         CertificateNotValid = "certificate_not_valid",
         PreconditionFailed = "precondition_failed",
+        StillHeld = "still_held",
         // What was sent.
         ValidationFailed = "validation_failed",
         InvalidReference = "invalid_reference",
@@ -70,6 +72,14 @@ pub struct FieldError {
 impl FieldError {
     pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), code: code.into(), message: message.into() }
+    }
+}
+
+/// A reason a record would be held, as a field error: how a correction's
+/// refusal or a failed release names it.
+impl From<HeldReason> for FieldError {
+    fn from(reason: HeldReason) -> Self {
+        Self::new(reason.field.unwrap_or_default(), reason.code.as_str(), reason.message)
     }
 }
 
@@ -101,6 +111,9 @@ pub enum Error {
     /// The record changed since the client read it (its `If-Match` names another version).
     #[error("the record changed since it was read")]
     PreconditionFailed,
+    /// A held record cannot be released: these rules still stand in its way.
+    #[error("still held: {} reason(s)", .0.reasons().len())]
+    StillHeld(HeldReasons),
     /// Another record already has the id a client made for a new one.
     #[error("a different record already has this id")]
     IdConflict(RecordRef),
@@ -177,6 +190,7 @@ impl Error {
             Error::NotFound(_) => Code::NotFound,
             Error::IdConflict(_) => Code::IdConflict,
             Error::PreconditionFailed => Code::PreconditionFailed,
+            Error::StillHeld(_) => Code::StillHeld,
             Error::Invalid(_) => Code::ValidationFailed,
             Error::Unavailable | Error::Contended => Code::Unavailable,
             Error::Internal(_) => Code::InternalError,

@@ -2,7 +2,8 @@
 //! in a hostel or at a prison gate. Only the where, what and how many are
 //! required; everything about the recipient is optional. A handout needs a
 //! valid certificate at its time and, where the organisation tracks stock,
-//! kits of its batch in the peer's hands.
+//! kits of its batch in the peer's hands; without them it is held, never
+//! lost (see `records`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,11 +21,12 @@ use super::error::{Code, Error, FieldError, RecordRef};
 use super::pagination::{Page, PageRequest};
 use super::patch::double_option;
 use super::principal::Principal;
-use super::records::{self, check_event_time, check_postcode_district, FieldRecord, Stamp, Submission};
+use super::records::{self, ahead_of_clock, check_event_time, check_postcode_district, FieldRecord, Stamp, Submission};
 use super::stats::counting::{counting, Tally};
 use super::stock;
 pub use crate::model::handouts::{AgeBand, Gender, KitSetting, RecipientType, RepeatReason, Supply};
 use crate::model::ids::{AreaId, BatchId, KitIssueId, OrganisationId, ProductId, UserId};
+use crate::model::records::{HeldReason, HeldReasonCode, HeldReasons, RecordState};
 use crate::model::roles::Role;
 use crate::model::time::{now, truncate_to_micros};
 use crate::model::values::PostcodeDistrict;
@@ -112,31 +114,47 @@ pub struct KitIssuePatch {
     pub gender: Option<Option<Gender>>,
 }
 
-/// The rules between fields, on a handout as it would be stored; a
-/// district that could not be read comes in as `district`.
-fn rule_errors(issue: &KitIssue, district: Option<FieldError>) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    // With an unknown recipient, no consent or repeat rule applies.
-    if issue.recipient_type == RecipientType::FamilyFriend && issue.consent_recorded != Some(true) {
-        errors.push(FieldError::new(
-            "consent_recorded",
-            "required",
-            "record consent for a kit given to a family member or friend",
-        ));
-    }
-    let repeat = issue.supply == Some(Supply::Repeat);
-    if repeat && issue.repeat_reason.is_none() && issue.recipient_type != RecipientType::Unknown {
-        errors.push(FieldError::new("repeat_reason", "required", "give the reason for a repeat supply"));
-    }
-    if !repeat && issue.repeat_reason.is_some() {
-        errors.push(FieldError::new("repeat_reason", "not_allowed", "a reason is only for a repeat supply"));
-    }
-    errors.extend(district);
+/// What is wrong with a handout itself, which the phone must put right or
+/// drop; a district that could not be read comes in as `district`.
+fn record_errors(issue: &KitIssue, district: Option<FieldError>) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = district.into_iter().collect();
     errors.extend(check_event_time("issued_at", issue.issued_at));
     if !(1..=MAX_KITS).contains(&issue.quantity) {
         errors.push(FieldError::new("quantity", "range", "must be 1 to 500 kits"));
     }
     errors
+}
+
+/// The rules between a handout's own fields that a peer in the street may
+/// not be able to meet after the fact: the handout is held until a
+/// coordinator puts it right, never refused.
+fn reasons_within(issue: &KitIssue) -> Vec<HeldReason> {
+    let mut reasons = Vec::new();
+    // With an unknown recipient, no consent or repeat rule applies.
+    if issue.recipient_type == RecipientType::FamilyFriend && issue.consent_recorded != Some(true) {
+        reasons.push(HeldReason::new(
+            HeldReasonCode::ConsentNotRecorded,
+            Some("consent_recorded"),
+            "record consent for a kit given to a family member or friend",
+        ));
+    }
+    let repeat = issue.supply == Some(Supply::Repeat);
+    if repeat && issue.repeat_reason.is_none() && issue.recipient_type != RecipientType::Unknown {
+        reasons.push(HeldReason::new(
+            HeldReasonCode::RepeatReasonMissing,
+            Some("repeat_reason"),
+            "give the reason for a repeat supply",
+        ));
+    }
+    if !repeat && issue.repeat_reason.is_some() {
+        reasons.push(HeldReason::new(
+            HeldReasonCode::RepeatReasonNotAllowed,
+            Some("repeat_reason"),
+            "a reason is only for a repeat supply",
+        ));
+    }
+    reasons.extend(ahead_of_clock("issued_at", issue.issued_at));
+    reasons
 }
 
 /// The district as typed, read: the district or the error, apart.
@@ -156,12 +174,19 @@ pub fn hash_recipient_code(key: &[u8], code: &str) -> Result<String, Error> {
     Ok(mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+const CERTIFICATE_REQUIRED: &str =
+    "handing out kits needs a valid peer_supplier or peer_trainer certificate at the time of the handout";
+
 fn certificate_required() -> Error {
-    Error::Forbidden {
-        code: Code::CertificateRequired,
-        detail: "handing out kits needs a valid peer_supplier or peer_trainer certificate at the time of the handout"
-            .into(),
-    }
+    Error::Forbidden { code: Code::CertificateRequired, detail: CERTIFICATE_REQUIRED.into() }
+}
+
+fn too_few_kits() -> HeldReason {
+    HeldReason::new(
+        HeldReasonCode::InsufficientStock,
+        Some("quantity"),
+        "the peer does not hold that many kits of the batch",
+    )
 }
 
 /// What a handout refers to, looked up once per request: a sync batch of
@@ -207,12 +232,21 @@ impl Lookups {
     }
 }
 
-/// What only the database can tell: the references exist and fit, and
-/// the distributor was certified at the time. True when the handout must
-/// draw on the distributor's stock (its organisation tracks stock).
-fn check_references(conn: &mut DbConnection, lookups: &mut Lookups, issue: &KitIssue) -> Result<bool, Error> {
+/// What stands in a handout's way, and whether it takes kits from stock.
+struct Judgement {
+    reasons: Vec<HeldReason>,
+    /// Its organisation tracks stock and it names a batch.
+    draws_on_stock: bool,
+}
+
+/// Judges a handout as it would be stored. That a reference does not
+/// exist or does not fit is an error: the record names nothing real. What
+/// the world says of it (the peer's certificate at the time, the batch,
+/// the rules within it) are reasons to hold it.
+fn judge(conn: &mut DbConnection, lookups: &mut Lookups, issue: &KitIssue) -> Result<Judgement, Error> {
+    let mut reasons = reasons_within(issue);
     if !lookups.authority(conn, &issue.distributor_id)?.may_supply(issue.issued_at) {
-        return Err(certificate_required());
+        reasons.push(HeldReason::new(HeldReasonCode::CertificateRequired, None, CERTIFICATE_REQUIRED));
     }
     if !lookups.area_exists(conn, &issue.area_id)? {
         return Err(Error::invalid_field("area_id", "not_found", "no such area"));
@@ -225,13 +259,13 @@ fn check_references(conn: &mut DbConnection, lookups: &mut Lookups, issue: &KitI
         .ok_or_else(|| Error::invalid_field("organisation_id", "not_found", "no such organisation"))?;
     let Some(batch_id) = &issue.batch_id else {
         if organisation.tracks_stock {
-            return Err(Error::invalid_field(
-                "batch_id",
-                "required",
+            reasons.push(HeldReason::new(
+                HeldReasonCode::BatchRequired,
+                Some("batch_id"),
                 "this organisation tracks stock: say which batch",
             ));
         }
-        return Ok(false);
+        return Ok(Judgement { reasons, draws_on_stock: false });
     };
     let batch = crate::storage::stock::find_batch(conn, batch_id)?
         .filter(|b| b.organisation_id == issue.organisation_id)
@@ -240,16 +274,16 @@ fn check_references(conn: &mut DbConnection, lookups: &mut Lookups, issue: &KitI
         return Err(Error::invalid_field("batch_id", "product_mismatch", "the batch is of another product"));
     }
     if batch.expires_on < issue.issued_at.date() {
-        return Err(Error::invalid_field(
-            "batch_id",
-            "batch_expired",
+        reasons.push(HeldReason::new(
+            HeldReasonCode::BatchExpired,
+            Some("batch_id"),
             "the batch had expired when the kits were handed out",
         ));
     }
     if batch.recalled_at.is_some_and(|recalled| recalled <= issue.issued_at) {
-        return Err(Error::invalid_field("batch_id", "batch_recalled", "the batch had been recalled"));
+        reasons.push(HeldReason::new(HeldReasonCode::BatchRecalled, Some("batch_id"), "the batch had been recalled"));
     }
-    Ok(organisation.tracks_stock)
+    Ok(Judgement { reasons, draws_on_stock: organisation.tracks_stock })
 }
 
 /// Takes a stored handout's kits from its distributor's allocation.
@@ -267,9 +301,11 @@ pub struct Draft {
     id: KitIssueId,
     /// Tells a retry (same body) from another record reusing the id.
     fingerprint: String,
-    /// The row and its audit entry, or why it may not be stored (said only
-    /// if the id is new).
+    /// The row and its audit entry as a recorded handout, or what is wrong
+    /// with it (said only if the id is new).
     issue: Result<(KitIssueRow, crate::storage::audit::AuditRow), Error>,
+    /// Who sends it, for the audit entry of a handout that is held.
+    actor: audit::Actor,
 }
 
 /// Drafts one handout: who sends it, its fingerprint, its row and its rules.
@@ -309,8 +345,12 @@ pub fn draft(principal: &Principal, key: &[u8], new: &NewKitIssue) -> Result<Dra
             updated_at: at,
             voided_at: None,
             void_reason: None,
+            state: RecordState::Recorded,
+            held_reasons: HeldReasons::default(),
+            released_at: None,
+            release_reason: None,
         };
-        let errors = rule_errors(&shown, district_error);
+        let errors = record_errors(&shown, district_error);
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
@@ -318,7 +358,7 @@ pub fn draft(principal: &Principal, key: &[u8], new: &NewKitIssue) -> Result<Dra
         let row = KitIssueRow { shown, recipient_code_hash: code_hash, request_fingerprint: fingerprint.clone() };
         Ok((row, entry))
     });
-    Ok(Draft { id, fingerprint, issue })
+    Ok(Draft { id, fingerprint, issue, actor: principal.actor() })
 }
 
 /// Records a handout, or recognises a resubmission of one.
@@ -348,8 +388,9 @@ fn submit_drafted(
 /// outcome per handout, in order, each judged on its own. A phone's whole
 /// queue comes here at once, so the database is asked once for the ids it
 /// holds, and the new handouts go in together with their audit entries. A
-/// handout that draws on stock is written on its own, in a savepoint: too
-/// few kits refuse it and leave nothing of it behind. The outer error is
+/// handout that draws on stock is written on its own, in a savepoint: with
+/// too few kits nothing of that is left, and it is stored held. Whatever
+/// stands in a handout's way holds it (it counts once released). The outer error is
 /// the database failing, or a race for an id lost: nothing of the call may
 /// stand.
 pub fn submit_all(
@@ -373,20 +414,35 @@ pub fn submit_all(
                 &drafted.fingerprint,
                 RecordRef::KitIssue(drafted.id.clone()),
             ),
-            None => drafted.issue.clone().and_then(|(row, entry)| {
-                if check_references(conn, lookups, &row.shown)? {
-                    crate::storage::savepoint(conn, |c| {
+            None => drafted.issue.clone().and_then(|(mut row, mut entry)| {
+                let Judgement { mut reasons, draws_on_stock } = judge(conn, lookups, &row.shown)?;
+                let mut inserted = false;
+                if reasons.is_empty() && draws_on_stock {
+                    let drawn = crate::storage::savepoint(conn, |c| {
                         stored::insert_all(c, std::slice::from_ref(&row))?;
                         take_stock(c, &row.shown)
-                    })?;
-                } else {
+                    });
+                    match drawn {
+                        Ok(()) => inserted = true,
+                        Err(error) if error.code() == Code::InsufficientStock => reasons.push(too_few_kits()),
+                        Err(error) => return Err(error),
+                    }
+                }
+                let held = !reasons.is_empty();
+                if held {
+                    row.shown.state = RecordState::Held;
+                    row.shown.held_reasons = HeldReasons::new(reasons);
+                    let id = drafted.id.as_str();
+                    entry = audit::entry(&drafted.actor, Action::Create, KitIssue::ENTITY, id, None, &row.shown)?;
+                }
+                if !inserted {
                     together.push(row.clone());
                 }
                 tally.kit_issue(conn, &row.shown, 1)?;
                 entries.push(entry);
                 let shown = row.shown.clone();
                 known.insert(shown.id.clone(), row);
-                Ok(Submission::Created(shown))
+                Ok(if held { Submission::Held(shown) } else { Submission::Created(shown) })
             }),
         };
         match outcome {
@@ -450,11 +506,14 @@ impl FieldRecord for KitIssue {
             organisation: &self.organisation_id,
             authors: [&self.distributor_id, &self.distributor_id],
             created_at: self.created_at,
-            voided_at: self.voided_at,
+            state: self.state,
         }
     }
 
-    /// Its stock moves with it: the kits it took go back, and the corrected handout takes its own.
+    /// Its stock moves with it: the kits it took go back, and the corrected
+    /// handout takes its own. A held handout stays held, takes no stock and
+    /// is judged again when it is released; a recorded one may not be
+    /// corrected into one that would be held.
     fn correct(
         conn: &mut DbConnection,
         principal: &Principal,
@@ -505,16 +564,56 @@ impl FieldRecord for KitIssue {
         if let Some(gender) = patch.gender {
             after.gender = gender;
         }
-        let errors = rule_errors(&after, district_error);
+        let errors = record_errors(&after, district_error);
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
         after.updated_at = now();
-        let draws_on_stock = check_references(conn, &mut Lookups::default(), &after)?;
+        let Judgement { reasons, draws_on_stock } = judge(conn, &mut Lookups::default(), &after)?;
+        if before.state == RecordState::Held {
+            // It shows what still stands in its way; its stock is judged on release.
+            after.held_reasons = HeldReasons::new(reasons);
+            stored::update(conn, &after)?;
+            return Ok(after);
+        }
+        if !reasons.is_empty() {
+            return Err(records::refusal(HeldReasons::new(reasons)));
+        }
         stock::reverse_issue(conn, &before.id, &principal.user_id)?;
         stored::update(conn, &after)?;
         if draws_on_stock {
             take_stock(conn, &after)?;
+        }
+        Ok(after)
+    }
+
+    /// Releasing vouches for the peer's certificate at the time; the rest
+    /// must hold now, and its kits are taken then.
+    fn release(
+        conn: &mut DbConnection,
+        _: &Principal,
+        before: &Self,
+        at: NaiveDateTime,
+        reason: &str,
+    ) -> Result<Self, Error> {
+        let Judgement { mut reasons, draws_on_stock } = judge(conn, &mut Lookups::default(), before)?;
+        reasons.retain(|reason| reason.code != HeldReasonCode::CertificateRequired);
+        if !reasons.is_empty() {
+            return Err(Error::StillHeld(HeldReasons::new(reasons)));
+        }
+        let after = KitIssue {
+            state: RecordState::Recorded,
+            released_at: Some(at),
+            release_reason: Some(reason.to_owned()),
+            updated_at: at,
+            ..before.clone()
+        };
+        stored::update(conn, &after)?;
+        if draws_on_stock {
+            take_stock(conn, &after).map_err(|error| match error.code() {
+                Code::InsufficientStock => Error::StillHeld(HeldReasons::new(vec![too_few_kits()])),
+                _ => error,
+            })?;
         }
         Ok(after)
     }
@@ -527,8 +626,13 @@ impl FieldRecord for KitIssue {
         at: NaiveDateTime,
         reason: &str,
     ) -> Result<Self, Error> {
-        let after =
-            KitIssue { voided_at: Some(at), void_reason: Some(reason.to_owned()), updated_at: at, ..before.clone() };
+        let after = KitIssue {
+            voided_at: Some(at),
+            void_reason: Some(reason.to_owned()),
+            updated_at: at,
+            state: RecordState::Voided,
+            ..before.clone()
+        };
         stock::reverse_issue(conn, &before.id, &principal.user_id)?;
         stored::update(conn, &after)?;
         Ok(after)

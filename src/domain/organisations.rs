@@ -1,6 +1,6 @@
 //! Organisations: the hubs, LEROs, services and teams whose peers hand out kits.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -17,7 +17,7 @@ use crate::model::reference::OrganisationKind;
 use crate::model::roles::Role;
 use crate::model::time::now;
 pub use crate::storage::organisations::Organisation;
-use crate::storage::{areas, locks, organisations, stat_cells, Database, DbConnection};
+use crate::storage::{areas, kit_issues, locks, organisations, stat_cells, Database, DbConnection};
 
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -106,15 +106,31 @@ pub async fn create(db: &Database, principal: Principal, new: NewOrganisation) -
     .await
 }
 
-/// Changes an organisation (admin). Its trainings count in its area, so
-/// when it moves, their totals move with it.
+/// An organisation as changed, and what waits on it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangedOrganisation {
+    #[serde(flatten)]
+    pub organisation: Organisation,
+    /// Its handouts held because they name no batch while it tracks stock.
+    /// Phones queue handouts offline: once `tracks_stock` is switched on,
+    /// those sent without a batch are held here until a coordinator names
+    /// their batch and releases them (`GET /api/v1/kit-issues?state=held`).
+    pub held_for_missing_batch: i64,
+}
+
+/// Changes an organisation: an admin anything, a coordinator of it whether
+/// it tracks stock. Its trainings count in its area, so when it moves,
+/// their totals move with it.
 pub async fn update(
     db: &Database,
     principal: Principal,
     id: OrganisationId,
     patch: OrganisationPatch,
-) -> Result<Organisation, Error> {
-    principal.require_any(&[Role::Admin])?;
+) -> Result<ChangedOrganisation, Error> {
+    let only_stock = patch.name.is_none() && patch.kind.is_none() && patch.area_id.is_none();
+    if !(principal.is_admin() || (only_stock && principal.coordinates(&id))) {
+        return Err(Error::forbidden("an admin changes an organisation; its coordinators may switch tracks_stock"));
+    }
     transaction::write(db, move |conn| {
         locks::row(conn, locks::Table::Organisations, id.as_str())?;
         let before = organisations::find(conn, &id)?.ok_or(Error::NotFound("organisation"))?;
@@ -138,7 +154,8 @@ pub async fn update(
             stat_cells::move_trainings(conn, id.as_str(), after.area_id.as_str())?;
         }
         audit::record(conn, &principal.actor(), Action::Update, "organisation", id.as_str(), Some(&before), &after)?;
-        Ok(after)
+        let held_for_missing_batch = kit_issues::held_for_missing_batch(conn, &id)?;
+        Ok(ChangedOrganisation { organisation: after, held_for_missing_batch })
     })
     .await
 }

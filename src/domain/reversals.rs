@@ -14,10 +14,11 @@ use super::kit_issues::{self, hash_recipient_code, KitIssue, Lookups, NewKitIssu
 use super::pagination::{Page, PageRequest};
 use super::patch::double_option;
 use super::principal::Principal;
-use super::records::{self, check_event_time, check_postcode_district, FieldRecord, Stamp, Submission};
+use super::records::{self, ahead_of_clock, check_event_time, check_postcode_district, FieldRecord, Stamp, Submission};
 use super::stats::counting::{counting, Tally};
 use crate::model::handouts::{AgeBand, Gender, RepeatReason, Supply};
 use crate::model::ids::{AreaId, KitIssueId, ProductId, ReversalId};
+use crate::model::records::{HeldReason, HeldReasons, RecordState};
 pub use crate::model::reversals::{AdministeredBy, Outcome, Place, YesNoUnknown};
 use crate::model::roles::Role;
 use crate::model::time::{now, truncate_to_micros};
@@ -90,15 +91,20 @@ pub struct ReversalPatch {
     pub kit_issue_id: Option<Option<Uuid>>,
 }
 
-/// The rules within a report as it would be stored; a district that could
-/// not be read comes in as `district`.
-fn rule_errors(report: &Reversal, district: Option<FieldError>) -> Vec<FieldError> {
+/// What is wrong with a report itself, which the phone must put right or
+/// drop; a district that could not be read comes in as `district`.
+fn record_errors(report: &Reversal, district: Option<FieldError>) -> Vec<FieldError> {
     let mut errors: Vec<FieldError> = check_event_time("occurred_at", report.occurred_at).into_iter().collect();
     errors.extend(district);
     if !(1..=10).contains(&report.doses) {
         errors.push(FieldError::new("doses", "range", "must be 1 to 10 doses"));
     }
     errors
+}
+
+/// What holds a report: its time, by a phone's clock that runs ahead.
+fn reasons_within(report: &Reversal) -> Vec<HeldReason> {
+    ahead_of_clock("occurred_at", report.occurred_at).into_iter().collect()
 }
 
 /// The area and product exist; a linked handout is one the reporter may see.
@@ -197,8 +203,12 @@ pub fn submit(
         updated_at: at,
         voided_at: None,
         void_reason: None,
+        state: RecordState::Recorded,
+        held_reasons: HeldReasons::default(),
+        released_at: None,
+        release_reason: None,
     };
-    let errors = rule_errors(&report, district.err());
+    let errors = record_errors(&report, district.err());
     if !errors.is_empty() {
         return Err(Error::invalid(errors));
     }
@@ -209,10 +219,16 @@ pub fn submit(
             kit_issues::submit(conn, lookups, tally, principal, key, &kit).map_err(|e| e.within("replacement"))?;
         report.replacement_kit_issue_id = Some(stored.into_inner().id);
     }
+    let reasons = reasons_within(&report);
+    let held = !reasons.is_empty();
+    if held {
+        report.state = RecordState::Held;
+        report.held_reasons = HeldReasons::new(reasons);
+    }
     stored::insert(conn, &ReversalRow { shown: report.clone(), request_fingerprint: fingerprint })?;
     tally.reversal(&report, 1);
     audit::record(conn, &principal.actor(), Action::Create, Reversal::ENTITY, id.as_str(), None, &report)?;
-    Ok(Submission::Created(report))
+    Ok(if held { Submission::Held(report) } else { Submission::Created(report) })
 }
 
 /// Records a reversal report, and its replacement kit if asked.
@@ -264,7 +280,7 @@ impl FieldRecord for Reversal {
             organisation: &self.organisation_id,
             authors: [&self.reporter_id, &self.reporter_id],
             created_at: self.created_at,
-            voided_at: self.voided_at,
+            state: self.state,
         }
     }
 
@@ -321,12 +337,40 @@ impl FieldRecord for Reversal {
         if let Some(kit) = patch.kit_issue_id {
             after.kit_issue_id = kit.map(KitIssueId::from);
         }
-        let errors = rule_errors(&after, district_error);
+        let errors = record_errors(&after, district_error);
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
         check_references(conn, principal, &after)?;
+        let reasons = reasons_within(&after);
+        match before.state {
+            RecordState::Held => after.held_reasons = HeldReasons::new(reasons),
+            _ if !reasons.is_empty() => return Err(records::refusal(HeldReasons::new(reasons))),
+            _ => {}
+        }
         after.updated_at = now();
+        stored::update(conn, &after)?;
+        Ok(after)
+    }
+
+    fn release(
+        conn: &mut DbConnection,
+        _: &Principal,
+        before: &Self,
+        at: NaiveDateTime,
+        reason: &str,
+    ) -> Result<Self, Error> {
+        let reasons = reasons_within(before);
+        if !reasons.is_empty() {
+            return Err(Error::StillHeld(HeldReasons::new(reasons)));
+        }
+        let after = Reversal {
+            state: RecordState::Recorded,
+            released_at: Some(at),
+            release_reason: Some(reason.to_owned()),
+            updated_at: at,
+            ..before.clone()
+        };
         stored::update(conn, &after)?;
         Ok(after)
     }
@@ -339,8 +383,13 @@ impl FieldRecord for Reversal {
         at: NaiveDateTime,
         reason: &str,
     ) -> Result<Self, Error> {
-        let after =
-            Reversal { voided_at: Some(at), void_reason: Some(reason.to_owned()), updated_at: at, ..before.clone() };
+        let after = Reversal {
+            voided_at: Some(at),
+            void_reason: Some(reason.to_owned()),
+            updated_at: at,
+            state: RecordState::Voided,
+            ..before.clone()
+        };
         stored::update(conn, &after)?;
         Ok(after)
     }

@@ -17,6 +17,8 @@ use super::reversals::{self, NewReversal};
 use super::stats::counting::{counting, Tally};
 use super::stock::{self, StockFilter, StockLine};
 use super::trainings::{self, NewTraining};
+use crate::model::records::HeldReasons;
+use crate::model::roles::Role;
 use crate::storage::areas::Area;
 use crate::storage::products::Product;
 use crate::storage::stock::Batch;
@@ -51,12 +53,13 @@ pub struct SyncRequest {
     pub trainings: Vec<Box<RawValue>>,
 }
 
-/// What became of one record of a queue: stored (now or before), or why not.
+/// What became of one record of a queue: stored (now or before, held with
+/// its reasons or not), or why not.
 #[derive(Debug, Clone)]
 pub struct Judged {
     /// The item's id, when it had a readable one.
     pub id: Option<String>,
-    pub outcome: Result<Submission<()>, Error>,
+    pub outcome: Result<Submission<HeldReasons>, Error>,
 }
 
 /// One judgement per item, in the order sent.
@@ -86,23 +89,23 @@ fn decode<T: DeserializeOwned + Validate>(item: &RawValue) -> Result<T, Error> {
 /// An item's judgement, from what became of it. An error that ends the
 /// call (the database failing, or a race lost to another call) is no fault
 /// of the item: the whole call fails and is tried again.
-fn judged<R>(item: &RawValue, outcome: Result<Submission<R>, Error>) -> Result<Judged, Error> {
+fn judged(item: &RawValue, outcome: Result<Submission<HeldReasons>, Error>) -> Result<Judged, Error> {
     match outcome {
         Err(error) if error.ends_the_call() => Err(error),
-        outcome => Ok(Judged { id: item_id(item), outcome: outcome.map(|stored| stored.map(|_| ())) }),
+        outcome => Ok(Judged { id: item_id(item), outcome }),
     }
 }
 
 /// Judges one item in a savepoint of its own, so that a refused item
 /// leaves nothing behind and does not stop the others.
-fn judge<T, R, F>(conn: &mut DbConnection, tally: &mut Tally, item: &RawValue, submit: &mut F) -> Result<Judged, Error>
+fn judge<T, F>(conn: &mut DbConnection, tally: &mut Tally, item: &RawValue, submit: &mut F) -> Result<Judged, Error>
 where
     T: DeserializeOwned + Validate,
-    F: FnMut(&mut DbConnection, &mut Tally, T) -> Result<Submission<R>, Error>,
+    F: FnMut(&mut DbConnection, &mut Tally, T) -> Result<Submission<HeldReasons>, Error>,
 {
     let record: T = match decode(item) {
         Ok(record) => record,
-        Err(error) => return judged::<R>(item, Err(error)),
+        Err(error) => return judged(item, Err(error)),
     };
     // The item's counts join the call's only once its savepoint stands.
     let mut counts = tally.fresh();
@@ -123,7 +126,7 @@ fn draft_kit_issues(
         .iter()
         .map(|item| match decode::<NewKitIssue>(item).and_then(|new| kit_issues::draft(principal, key, &new)) {
             Ok(drafted) => Ok(Ok(drafted)),
-            Err(error) => judged::<()>(item, Err(error)).map(Err),
+            Err(error) => judged(item, Err(error)).map(Err),
         })
         .collect()
 }
@@ -143,20 +146,25 @@ fn judge_kit_issues(
         .iter()
         .zip(drafts)
         .map(|(item, drafted)| match drafted {
-            Ok(_) => judged(item, outcomes.next().unwrap_or_else(|| Err(Error::internal("a handout went unanswered")))),
+            Ok(_) => {
+                let outcome = outcomes.next().unwrap_or_else(|| Err(Error::internal("a handout went unanswered")));
+                judged(item, outcome.map(|stored| stored.map(|issue| issue.held_reasons)))
+            }
             Err(judgement) => Ok(judgement.clone()),
         })
         .collect()
 }
 
 /// Stores a phone's queue (handouts, reversal reports, trainings), each
-/// record judged on its own. Sending the same queue again creates nothing new.
+/// record judged on its own. Sending the same queue again creates nothing
+/// new. A caller who may submit no records at all is refused as a whole.
 pub async fn sync(
     db: &Database,
     principal: Principal,
     key: Vec<u8>,
     request: SyncRequest,
 ) -> Result<Judgements, Error> {
+    principal.require_any(&[Role::Peer, Role::Trainer, Role::Coordinator, Role::Admin])?;
     let kit_drafts = draft_kit_issues(&principal, &key, &request.kit_issues)?;
     let call = std::sync::Arc::new((request, kit_drafts));
     // One transaction for the whole call (one commit, one disk sync), a
@@ -167,8 +175,9 @@ pub async fn sync(
             let (request, kit_drafts) = &*call;
             let mut lookups = Lookups::default();
             let kit_issues = judge_kit_issues(conn, &mut lookups, tally, &request.kit_issues, kit_drafts)?;
-            let mut submit_training =
-                |c: &mut DbConnection, t: &mut Tally, new: NewTraining| trainings::submit(c, t, &principal, new);
+            let mut submit_training = |c: &mut DbConnection, t: &mut Tally, new: NewTraining| {
+                trainings::submit(c, t, &principal, new).map(|stored| stored.map(|session| session.held_reasons))
+            };
             let trainings = request
                 .trainings
                 .iter()
@@ -176,6 +185,7 @@ pub async fn sync(
                 .collect::<Result<_, _>>()?;
             let mut submit_reversal = |c: &mut DbConnection, t: &mut Tally, new: NewReversal| {
                 reversals::submit(c, &mut lookups, t, &principal, &key, new)
+                    .map(|stored| stored.map(|report| report.held_reasons))
             };
             let reversals = request
                 .reversals

@@ -17,6 +17,7 @@ use super::reach::{Reach, Standing};
 use super::records::{self, FieldRecord, Stamp, Submission};
 use super::stats::counting::{counting, Tally};
 use crate::model::ids::{OrganisationId, TrainingId, UserId};
+use crate::model::records::{HeldReason, HeldReasonCode, HeldReasons, RecordState};
 use crate::model::roles::Role;
 use crate::model::time::now;
 pub use crate::model::trainings::{TrainingKind, TrainingSetting};
@@ -59,6 +60,16 @@ pub struct Training {
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub voided_at: Option<NaiveDateTime>,
     pub void_reason: Option<String>,
+    pub state: RecordState,
+    /// Why it is, or was, held: empty for a session that never was.
+    #[schema(value_type = Vec<HeldReason>)]
+    pub held_reasons: HeldReasons,
+    /// When a coordinator released it from being held.
+    #[serde(with = "crate::model::time::utc_option")]
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub released_at: Option<NaiveDateTime>,
+    /// Why they did.
+    pub release_reason: Option<String>,
 }
 
 /// A stored session and its attendees: what the lifecycle works on.
@@ -161,20 +172,18 @@ fn reach_for(
     Reach::of(conn, organisation).map(Some)
 }
 
-/// Every attendee must be a user within the trainer's reach (`None`: any
-/// user); each is stored once.
-fn replace_attendees(
+/// Every attendee must be a user (an error otherwise: the record names
+/// no one real); one beyond the trainer's reach (`None`: no limit) holds
+/// the session.
+fn judge_attendees(
     conn: &mut DbConnection,
-    training: &TrainingId,
-    attendees: &[Uuid],
+    people: &[UserId],
     reach: Option<&Reach>,
-) -> Result<(), Error> {
-    let wanted: BTreeSet<UserId> = attendees.iter().map(|id| UserId::from(*id)).collect();
-    let list: Vec<&UserId> = wanted.iter().collect();
-    let people: Vec<UserId> = attendees.iter().map(|id| UserId::from(*id)).collect();
+) -> Result<Vec<HeldReason>, Error> {
     let standings = match reach {
-        Some(reach) => reach.standings(conn, &people)?,
+        Some(reach) => reach.standings(conn, people)?,
         None => {
+            let list: Vec<&UserId> = people.iter().collect::<BTreeSet<_>>().into_iter().collect();
             let known: BTreeSet<UserId> = users::existing(conn, &list)?.into_iter().collect();
             people
                 .iter()
@@ -182,26 +191,43 @@ fn replace_attendees(
                 .collect()
         }
     };
-    let errors: Vec<FieldError> = standings
+    let unknown: Vec<FieldError> = standings
         .iter()
         .enumerate()
-        .filter_map(|(i, standing)| match standing {
-            Standing::InReach => None,
-            Standing::Unknown => Some(FieldError::new(format!("attendee_ids[{i}]"), "not_found", "no such user")),
-            Standing::OutOfReach => Some(FieldError::new(
-                format!("attendee_ids[{i}]"),
-                "out_of_scope",
-                "a trainer trains the people of their organisation and of the organisations in its area or beneath it",
-            )),
-        })
+        .filter(|(_, standing)| **standing == Standing::Unknown)
+        .map(|(i, _)| FieldError::new(format!("attendee_ids[{i}]"), "not_found", "no such user"))
         .collect();
-    if !errors.is_empty() {
-        return Err(Error::invalid(errors));
+    if !unknown.is_empty() {
+        return Err(Error::invalid(unknown));
     }
+    Ok(standings
+        .iter()
+        .enumerate()
+        .filter(|(_, standing)| **standing == Standing::OutOfReach)
+        .map(|(i, _)| {
+            HeldReason::new(
+                HeldReasonCode::AttendeeOutOfReach,
+                Some(&format!("attendee_ids[{i}]")),
+                "a trainer trains the people of their organisation and of the organisations in its area or beneath it",
+            )
+        })
+        .collect())
+}
+
+/// A session's attendees as the phone sent them.
+fn people(attendees: &[Uuid]) -> Vec<UserId> {
+    attendees.iter().map(|id| UserId::from(*id)).collect()
+}
+
+/// Stores a session's attendees, each once.
+fn store_attendees(conn: &mut DbConnection, training: &TrainingId, people: &[UserId]) -> Result<(), Error> {
+    let list: Vec<&UserId> = people.iter().collect::<BTreeSet<_>>().into_iter().collect();
     Ok(stored::replace_attendees(conn, training, &list)?)
 }
 
-/// A session cannot be in the future (a day's grace for the phone's time zone) or before 2000.
+/// A session cannot be in the future (a day's grace for the phone's time
+/// zone covers a clock that is wrong) or before 2000: a date beyond those
+/// is mistyped.
 fn check_delivered_on(date: NaiveDate) -> Result<(), Error> {
     let latest = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
     let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
@@ -209,6 +235,33 @@ fn check_delivered_on(date: NaiveDate) -> Result<(), Error> {
         return Err(Error::invalid_field("delivered_on", "out_of_range", "must be a date from 2000 up to today"));
     }
     Ok(())
+}
+
+/// The trainer must be a user with the trainer role (naming anyone else is
+/// a mistake in the record); one deactivated since holds the session.
+fn trainer_standing(trainer: &crate::storage::users::Account) -> Result<Option<HeldReason>, Error> {
+    if !trainer.roles.contains(&Role::Trainer) {
+        return Err(Error::invalid_field("trainer_id", "not_a_trainer", "no user with the trainer role"));
+    }
+    Ok((!trainer.row.active).then(|| {
+        HeldReason::new(HeldReasonCode::TrainerNotActive, Some("trainer_id"), "the trainer's account is deactivated")
+    }))
+}
+
+/// What holds a stored session now: its trainer's standing and its
+/// attendees, judged within the reach of whoever corrects or releases it.
+fn standing(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    row: &TrainingRow,
+    attendees: &[UserId],
+) -> Result<Vec<HeldReason>, Error> {
+    let trainer = users::find_account(conn, &row.trainer_id)?
+        .ok_or_else(|| Error::internal("a stored session's trainer is missing"))?;
+    let mut reasons: Vec<HeldReason> = trainer_standing(&trainer)?.into_iter().collect();
+    let reach = reach_for(conn, principal, &row.organisation_id)?;
+    reasons.extend(judge_attendees(conn, attendees, reach.as_ref())?);
+    Ok(reasons)
 }
 
 /// Records a session, or recognises a resubmission of one.
@@ -229,15 +282,14 @@ pub fn submit(
     check_delivered_on(new.delivered_on)?;
     let trainer_id = new.trainer_id.map_or_else(|| principal.user_id.clone(), UserId::from);
     let trainer = users::find_account(conn, &trainer_id)?
-        .filter(|t| t.row.active && t.roles.contains(&Role::Trainer))
-        .ok_or_else(|| Error::invalid_field("trainer_id", "not_a_trainer", "no active user with the trainer role"))?;
+        .ok_or_else(|| Error::invalid_field("trainer_id", "not_found", "no such user"))?;
     let coordinator_of_trainer = principal.has(Role::Coordinator)
         && principal.organisation_id.is_some()
         && trainer.row.organisation_id == principal.organisation_id;
     if trainer_id != principal.user_id && !principal.is_admin() && !coordinator_of_trainer {
         return Err(Error::forbidden("a coordinator records sessions only for trainers of their own organisation"));
     }
-    let organisation_id = match (new.organisation_id.map(OrganisationId::from), trainer.row.organisation_id) {
+    let organisation_id = match (new.organisation_id.map(OrganisationId::from), trainer.row.organisation_id.clone()) {
         (Some(asked), Some(own)) if asked != own && !principal.is_admin() => {
             return Err(Error::invalid_field(
                 "organisation_id",
@@ -274,15 +326,28 @@ pub fn submit(
         updated_at: at,
         voided_at: None,
         void_reason: None,
+        state: RecordState::Recorded,
+        held_reasons: HeldReasons::default(),
+        released_at: None,
+        release_reason: None,
     };
     let reach = reach_for(conn, principal, &row.organisation_id)?;
+    let people = people(&new.attendee_ids);
+    let mut reasons: Vec<HeldReason> = trainer_standing(&trainer)?.into_iter().collect();
+    reasons.extend(judge_attendees(conn, &people, reach.as_ref())?);
+    let held = !reasons.is_empty();
+    let row = if held {
+        TrainingRow { state: RecordState::Held, held_reasons: HeldReasons::new(reasons), ..row }
+    } else {
+        row
+    };
     stored::insert(conn, &row)?;
-    replace_attendees(conn, &id, &new.attendee_ids, reach.as_ref())?;
+    store_attendees(conn, &id, &people)?;
     let session = load(conn, row)?;
     session.count(conn, tally, 1)?;
     let training = session.view();
     audit::record(conn, &principal.actor(), Action::Create, Session::ENTITY, id.as_str(), None, &training)?;
-    Ok(Submission::Created(training))
+    Ok(if held { Submission::Held(training) } else { Submission::Created(training) })
 }
 
 /// Records a training session.
@@ -340,6 +405,10 @@ impl FieldRecord for Session {
             updated_at: row.updated_at,
             voided_at: row.voided_at,
             void_reason: row.void_reason.clone(),
+            state: row.state,
+            held_reasons: row.held_reasons.clone(),
+            released_at: row.released_at,
+            release_reason: row.release_reason.clone(),
         }
     }
 
@@ -348,7 +417,7 @@ impl FieldRecord for Session {
             organisation: &self.row.organisation_id,
             authors: [&self.row.trainer_id, &self.row.recorded_by],
             created_at: self.row.created_at,
-            voided_at: self.row.voided_at,
+            state: self.row.state,
         }
     }
 
@@ -379,13 +448,50 @@ impl FieldRecord for Session {
         if let Some(kits) = patch.kits_handed_out {
             row.kits_handed_out = kits;
         }
-        if let Some(attendees) = &patch.attendee_ids {
+        let people = patch.attendee_ids.as_deref().map(people);
+        // A held session stays held until it is released, showing what still
+        // stands in its way; a recorded one may not be corrected into one
+        // that would be held.
+        if row.state == RecordState::Held {
+            row.held_reasons =
+                HeldReasons::new(standing(conn, principal, &row, people.as_ref().unwrap_or(&before.attendees))?);
+        } else if let Some(people) = &people {
             let reach = reach_for(conn, principal, &row.organisation_id)?;
-            replace_attendees(conn, &row.id, attendees, reach.as_ref())?;
+            let reasons = judge_attendees(conn, people, reach.as_ref())?;
+            if !reasons.is_empty() {
+                return Err(records::refusal(HeldReasons::new(reasons)));
+            }
+        }
+        if let Some(people) = &people {
+            store_attendees(conn, &row.id, people)?;
         }
         row.updated_at = now();
         stored::update(conn, &row)?;
         load(conn, row)
+    }
+
+    /// Its trainer and its attendees are judged again, the attendees
+    /// within the reach of whoever releases it.
+    fn release(
+        conn: &mut DbConnection,
+        principal: &Principal,
+        before: &Self,
+        at: NaiveDateTime,
+        reason: &str,
+    ) -> Result<Self, Error> {
+        let reasons = standing(conn, principal, &before.row, &before.attendees)?;
+        if !reasons.is_empty() {
+            return Err(Error::StillHeld(HeldReasons::new(reasons)));
+        }
+        let row = TrainingRow {
+            state: RecordState::Recorded,
+            released_at: Some(at),
+            release_reason: Some(reason.to_owned()),
+            updated_at: at,
+            ..before.row.clone()
+        };
+        stored::update(conn, &row)?;
+        Ok(Session { row, attendees: before.attendees.clone() })
     }
 
     fn void(
@@ -399,6 +505,7 @@ impl FieldRecord for Session {
             voided_at: Some(at),
             void_reason: Some(reason.to_owned()),
             updated_at: at,
+            state: RecordState::Voided,
             ..before.row.clone()
         };
         stored::update(conn, &row)?;
@@ -407,7 +514,7 @@ impl FieldRecord for Session {
 
     /// Itself, the people at it and the certificates issued on it.
     fn count(&self, conn: &mut DbConnection, tally: &mut Tally, sign: i64) -> Result<(), Error> {
-        if self.row.voided_at.is_some() {
+        if self.row.state != RecordState::Recorded {
             return Ok(());
         }
         let certificates = stored::certificates_issued(conn, &self.row.id)?;

@@ -20,6 +20,15 @@ certify them and the overdose reversals they report.\n\n\
 Errors are `application/problem+json` (RFC 9457) with a stable `code`; validation failures (422) list \
 `errors: [{field, code, message}]`. Retry 429 and 503 after `Retry-After`; do not retry 400, 401, 403, \
 404, 409, 413, 415 or 422 unchanged.\n\n\
+Held records: a record of something that happened is never refused for a rule about the world. A \
+body that cannot be understood (wrong types, unknown values, missing fields, out-of-range numbers, a \
+reference to nothing) is refused with 422 and field errors: fix or discard it. A well-formed handout, \
+reversal report or training session that only a rule about the peer's certificate, the stock, the \
+batch, the trainer or the time stands in the way of (and a handout missing a family member's consent \
+or a repeat reason, which a peer cannot ask again) is stored as held: `202 Accepted` (sync: `held`), \
+with `state: held` and `held_reasons: [{code, field, message}]`. Keep it as sent; never drop it. A \
+held record counts in no statistics and takes no stock until a coordinator of its organisation \
+corrects and releases it (`POST …/{id}/release`) or voids it.\n\n\
 Lists take `limit` (1 to 200) and `cursor` and answer `{items, next_cursor}` in a stable order; \
 `next_cursor` is null on the last page.\n\n\
 Sign in at `/api/v1/auth/login` and send the access token as `Authorization: Bearer …`. Access tokens \

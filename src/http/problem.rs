@@ -121,6 +121,11 @@ impl From<Error> for ApiError {
                     format!("a different record already has this id: {location}; give the new record a new id");
                 Self { location: Some(location), ..Self::new(StatusCode::CONFLICT, code, detail) }
             }
+            Error::StillHeld(reasons) => {
+                let errors = reasons.into_reasons().into_iter().map(FieldError::from).collect();
+                let detail = "the record is still held: correct what `errors` names, then release it again";
+                Self { errors, ..Self::new(StatusCode::CONFLICT, code, detail) }
+            }
             Error::PreconditionFailed => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 code,

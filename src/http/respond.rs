@@ -26,21 +26,28 @@ pub fn record<T: Serialize>(record: &T) -> Result<HttpResponse, ApiError> {
     versioned(HttpResponse::Ok(), record)
 }
 
-/// 201 with a new record, its URL and its version.
-pub fn created_record<T: Serialize>(url: String, record: &T) -> Result<HttpResponse, ApiError> {
-    let mut answer = HttpResponse::build(StatusCode::CREATED);
+/// A new record (201, or 202 when it is held), its URL and its version.
+fn stored_record<T: Serialize>(status: StatusCode, url: String, record: &T) -> Result<HttpResponse, ApiError> {
+    let mut answer = HttpResponse::build(status);
     answer.insert_header((header::LOCATION, url));
     versioned(answer, record)
 }
 
+/// 201 with a new record, its URL and its version.
+pub fn created_record<T: Serialize>(url: String, record: &T) -> Result<HttpResponse, ApiError> {
+    stored_record(StatusCode::CREATED, url, record)
+}
+
 /// A submission that carries its own id: 201 with its URL for a new
-/// record, or 200 with the stored one for a resend; either with its version.
+/// record, 202 for a new record stored as held, or 200 with the stored one
+/// for a resend; each with its version.
 pub fn submission<T: Serialize>(
     outcome: Submission<T>,
     url_of: impl Fn(&T) -> String,
 ) -> Result<HttpResponse, ApiError> {
     match outcome {
-        Submission::Created(record) => created_record(url_of(&record), &record),
+        Submission::Created(record) => stored_record(StatusCode::CREATED, url_of(&record), &record),
+        Submission::Held(record) => stored_record(StatusCode::ACCEPTED, url_of(&record), &record),
         Submission::Duplicate(stored) => record(&stored),
     }
 }

@@ -12,6 +12,7 @@ mod stored_text;
 pub mod certificates;
 pub mod handouts;
 pub mod ids;
+pub mod records;
 pub mod reference;
 pub mod reversals;
 pub mod roles;

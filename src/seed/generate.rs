@@ -16,6 +16,7 @@ use super::plan::World;
 use super::tables::{uniform, Tables, Weighted};
 use crate::model::handouts::{KitSetting, RecipientType, RepeatReason, Supply};
 use crate::model::ids::{KitIssueId, ProductId, ReversalId};
+use crate::model::records::{HeldReasons, RecordState};
 use crate::model::reversals::YesNoUnknown;
 use crate::model::values::PostcodeDistrict;
 use crate::storage::kit_issues::KitIssue;
@@ -288,6 +289,10 @@ impl<'a> Generator<'a> {
             updated_at: created_at,
             voided_at: None,
             void_reason: None,
+            state: RecordState::Recorded,
+            held_reasons: HeldReasons::default(),
+            released_at: None,
+            release_reason: None,
         }
     }
 
@@ -311,6 +316,7 @@ impl<'a> Generator<'a> {
                 kit.voided_at = Some(voided.max(kit.created_at));
                 kit.updated_at = voided.max(kit.created_at);
                 kit.void_reason = Some("entered twice".into());
+                kit.state = RecordState::Voided;
                 continue;
             }
             if !self.rng.random_bool(1.0 / KITS_PER_REVERSAL) {
@@ -386,6 +392,10 @@ impl<'a> Generator<'a> {
                 updated_at: created_at,
                 voided_at: voided.then_some(created_at),
                 void_reason: voided.then(|| "reported in error".to_owned()),
+                state: if voided { RecordState::Voided } else { RecordState::Recorded },
+                held_reasons: HeldReasons::default(),
+                released_at: None,
+                release_reason: None,
             });
         }
         reports
@@ -536,6 +546,7 @@ mod tests {
                 assert!(leaves[kit.area_id.as_str()].districts.contains(&district.as_str()));
             }
             assert!(kit.voided_at.is_some() == kit.void_reason.is_some());
+            assert_eq!(kit.voided_at.is_some(), kit.state == RecordState::Voided);
             // The distributor: a certified peer of the organisation.
             let distributor = users[kit.distributor_id.as_str()];
             assert_eq!(distributor.organisation_id.as_ref(), Some(&kit.organisation_id));

@@ -17,6 +17,7 @@ use super::tables::{settings_for, training_setting_for, uniform, Weighted};
 use crate::model::certificates::CertificateLevel;
 use crate::model::handouts::KitSetting;
 use crate::model::ids::{AreaId, CertificateId, OrganisationId, TrainingId, UserId};
+use crate::model::records::{HeldReasons, RecordState};
 use crate::model::reference::OrganisationKind;
 use crate::model::roles::Role;
 use crate::model::trainings::{TrainingKind, TrainingSetting};
@@ -376,6 +377,10 @@ impl Planner<'_> {
             updated_at: recorded,
             voided_at: None,
             void_reason: None,
+            state: RecordState::Recorded,
+            held_reasons: HeldReasons::default(),
+            released_at: None,
+            release_reason: None,
         };
         self.trainings.push(PlannedTraining { row, attendees: Vec::new(), certificates: 0 });
         self.trainings.len() - 1

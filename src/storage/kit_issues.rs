@@ -14,6 +14,7 @@ use super::paging::{paged, Paging, Visible, ROWS_PER_INSERT};
 use super::schema::kit_issues;
 use crate::model::handouts::{AgeBand, Gender, KitSetting, RecipientType, RepeatReason, Supply};
 use crate::model::ids::{AreaId, BatchId, KitIssueId, OrganisationId, ProductId, UserId};
+use crate::model::records::{HeldReason, HeldReasonCode, HeldReasons, RecordState};
 use crate::model::values::PostcodeDistrict;
 
 /// A handout as stored and shown. The recipient code is kept only as a
@@ -61,6 +62,16 @@ pub struct KitIssue {
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub voided_at: Option<NaiveDateTime>,
     pub void_reason: Option<String>,
+    pub state: RecordState,
+    /// Why it is, or was, held: empty for a record that never was.
+    #[schema(value_type = Vec<HeldReason>)]
+    pub held_reasons: HeldReasons,
+    /// When a coordinator released it from being held.
+    #[serde(with = "crate::model::time::utc_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub released_at: Option<NaiveDateTime>,
+    /// Why they did (a peer's certificate they vouch for, say).
+    pub release_reason: Option<String>,
 }
 
 /// The whole row: what is shown, and what never is.
@@ -93,6 +104,8 @@ pub struct KitIssueFilter {
     pub supply: Option<Supply>,
     /// true: only voided; false: only standing; absent: both.
     pub voided: Option<bool>,
+    /// Only records in this state: `held` lists what waits for a coordinator.
+    pub state: Option<RecordState>,
 }
 
 pub fn find(conn: &mut DbConnection, id: &KitIssueId) -> Result<Option<KitIssue>> {
@@ -176,5 +189,21 @@ pub fn list(
         Some(false) => query = query.filter(kit_issues::voided_at.is_null()),
         None => {}
     }
+    if let Some(state) = filter.state {
+        query = query.filter(kit_issues::state.eq(state));
+    }
     Ok(paged!(query, kit_issues::id, paging).load(conn)?)
+}
+
+/// How many of an organisation's handouts are held for naming no batch.
+pub fn held_for_missing_batch(conn: &mut DbConnection, organisation: &OrganisationId) -> Result<i64> {
+    // The reasons are JSON this server wrote (compact, `code` first), so
+    // the code's text stands in it exactly as matched here.
+    let pattern = format!("%\"code\":\"{}\"%", HeldReasonCode::BatchRequired.as_str());
+    Ok(kit_issues::table
+        .filter(kit_issues::organisation_id.eq(organisation))
+        .filter(kit_issues::state.eq(RecordState::Held))
+        .filter(kit_issues::held_reasons.like(pattern))
+        .count()
+        .get_result(conn)?)
 }

@@ -13,6 +13,7 @@ use super::paging::{paged, Paging, Visible};
 use super::schema::reversals;
 use crate::model::handouts::{AgeBand, Gender};
 use crate::model::ids::{AreaId, KitIssueId, OrganisationId, ProductId, ReversalId, UserId};
+use crate::model::records::{HeldReason, HeldReasons, RecordState};
 use crate::model::reversals::{AdministeredBy, Outcome, Place, YesNoUnknown};
 use crate::model::values::PostcodeDistrict;
 
@@ -62,6 +63,16 @@ pub struct Reversal {
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub voided_at: Option<NaiveDateTime>,
     pub void_reason: Option<String>,
+    pub state: RecordState,
+    /// Why it is, or was, held: empty for a record that never was.
+    #[schema(value_type = Vec<HeldReason>)]
+    pub held_reasons: HeldReasons,
+    /// When a coordinator released it from being held.
+    #[serde(with = "crate::model::time::utc_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub released_at: Option<NaiveDateTime>,
+    /// Why they did (a peer's certificate they vouch for, say).
+    pub release_reason: Option<String>,
 }
 
 /// The whole row: what is shown, and what never is.
@@ -90,6 +101,8 @@ pub struct ReversalFilter {
     pub outcome: Option<Outcome>,
     /// true: only voided; false: only standing; absent: both.
     pub voided: Option<bool>,
+    /// Only records in this state: `held` lists what waits for a coordinator.
+    pub state: Option<RecordState>,
 }
 
 pub fn find(conn: &mut DbConnection, id: &ReversalId) -> Result<Option<Reversal>> {
@@ -147,6 +160,9 @@ pub fn list(
         Some(true) => query = query.filter(reversals::voided_at.is_not_null()),
         Some(false) => query = query.filter(reversals::voided_at.is_null()),
         None => {}
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(reversals::state.eq(state));
     }
     Ok(paged!(query, reversals::id, paging).load(conn)?)
 }

@@ -123,6 +123,10 @@ diesel::table! {
         updated_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
         void_reason -> Nullable<Text>,
+        state -> Text,
+        held_reasons -> Text,
+        released_at -> Nullable<Timestamp>,
+        release_reason -> Nullable<Text>,
     }
 }
 
@@ -214,6 +218,10 @@ diesel::table! {
         updated_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
         void_reason -> Nullable<Text>,
+        state -> Text,
+        held_reasons -> Text,
+        released_at -> Nullable<Timestamp>,
+        release_reason -> Nullable<Text>,
     }
 }
 
@@ -242,6 +250,10 @@ diesel::table! {
         updated_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
         void_reason -> Nullable<Text>,
+        state -> Text,
+        held_reasons -> Text,
+        released_at -> Nullable<Timestamp>,
+        release_reason -> Nullable<Text>,
     }
 }
 

@@ -11,6 +11,7 @@ use super::error::Result;
 use super::paging::{paged, Paging, Visible};
 use super::schema::{certificates, training_attendees, trainings};
 use crate::model::ids::{OrganisationId, TrainingId, UserId};
+use crate::model::records::{HeldReasons, RecordState};
 use crate::model::trainings::{TrainingKind, TrainingSetting};
 
 /// A session as stored. Its attendees are rows of their own.
@@ -33,6 +34,11 @@ pub struct TrainingRow {
     pub updated_at: NaiveDateTime,
     pub voided_at: Option<NaiveDateTime>,
     pub void_reason: Option<String>,
+    pub state: RecordState,
+    /// Why it is, or was, held: empty for a session that never was.
+    pub held_reasons: HeldReasons,
+    pub released_at: Option<NaiveDateTime>,
+    pub release_reason: Option<String>,
 }
 
 /// Someone with an account who attended a session.
@@ -58,15 +64,12 @@ pub struct TrainingFilter {
     pub kind: Option<TrainingKind>,
     /// true: only voided sessions; false: only standing ones; absent: both.
     pub voided: Option<bool>,
+    /// Only records in this state: `held` lists what waits for a coordinator.
+    pub state: Option<RecordState>,
 }
 
 pub fn find(conn: &mut DbConnection, id: &TrainingId) -> Result<Option<TrainingRow>> {
     Ok(trainings::table.find(id).select(TrainingRow::as_select()).first(conn).optional()?)
-}
-
-/// Whether a session stands: `None` when there is no such session.
-pub fn voided_at(conn: &mut DbConnection, id: &TrainingId) -> Result<Option<Option<NaiveDateTime>>> {
-    Ok(trainings::table.find(id).select(trainings::voided_at).first(conn).optional()?)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &TrainingRow) -> Result<()> {
@@ -145,6 +148,9 @@ pub fn list(
         Some(true) => query = query.filter(trainings::voided_at.is_not_null()),
         Some(false) => query = query.filter(trainings::voided_at.is_null()),
         None => {}
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(trainings::state.eq(state));
     }
     Ok(paged!(query, trainings::id, paging).load(conn)?)
 }

@@ -164,13 +164,16 @@ const TABLE: &[Row] = &[
     row("POST",  "/api/v1/trainings",                           Nothing,             [401, 403, 201, 201, 403, 201]),
     // A trainer's reach is their organisation and the organisations of its area and beneath:
     // organisation B (Fife) is beyond it. The coordinator records for the trainer, within the
-    // trainer's reach; an admin works beyond any (422: a field of the body is refused).
-    reach("POST", "/api/v1/trainings",                          AttendeeB,           [401, 403, 422, 422, 403, 201]),
+    // trainer's reach; an admin works beyond any (202: stored, but held for a coordinator).
+    reach("POST", "/api/v1/trainings",                          AttendeeB,           [401, 403, 202, 202, 403, 201]),
     row("GET",   "/api/v1/trainings/{id}",                      Training,            [401, 403, 200, 200, 403, 200]),
     row("GET",   "/api/v1/trainings/{id}",                      TrainingB,           [401, 403, 404, 404, 403, 200]),
     row("PATCH", "/api/v1/trainings/{id}",                      Training,            [401, 403, 200, 200, 403, 200]),
     row("PATCH", "/api/v1/trainings/{id}",                      TrainingB,           [401, 403, 404, 404, 403, 200]),
     row("POST",  "/api/v1/trainings/{id}/void",                 NewTraining,         [401, 403, 200, 200, 403, 200]),
+    // Releasing a held record is for a coordinator of its organisation or an admin, never its
+    // author; releasing a recorded one changes nothing (200).
+    row("POST",  "/api/v1/trainings/{id}/release",              NewTraining,         [401, 403, 403, 200, 403, 200]),
     // Certificates: anyone signed in lists those they may see (maybe none); a holder, the
     // issuer, a coordinator of the holder's organisation and an admin read one.
     row("GET",   "/api/v1/certificates",                        Nothing,             [401, 200, 200, 200, 200, 200]),
@@ -212,6 +215,7 @@ const TABLE: &[Row] = &[
     row("PATCH", "/api/v1/kit-issues/{id}",                     KitIssueOfPeer2,     [401, 404, 403, 200, 403, 200]),
     row("PATCH", "/api/v1/kit-issues/{id}",                     KitIssueB,           [401, 404, 403, 404, 403, 200]),
     row("POST",  "/api/v1/kit-issues/{id}/void",                NewKitIssue,         [401, 200, 403, 200, 403, 200]),
+    row("POST",  "/api/v1/kit-issues/{id}/release",             NewKitIssue,         [401, 403, 403, 200, 403, 200]),
     // Reversal reports: scoped as handouts. Reporting needs no certificate but an
     // organisation, so the admin may not.
     row("GET",   "/api/v1/reversals",                           Nothing,             [401, 200, 403, 200, 403, 200]),
@@ -221,8 +225,10 @@ const TABLE: &[Row] = &[
     row("PATCH", "/api/v1/reversals/{id}",                      Reversal,            [401, 200, 403, 200, 403, 200]),
     row("PATCH", "/api/v1/reversals/{id}",                      ReversalB,           [401, 404, 403, 404, 403, 200]),
     row("POST",  "/api/v1/reversals/{id}/void",                 NewReversal,         [401, 200, 403, 200, 403, 200]),
-    // Sync judges each item on its own: the call itself is open to everyone signed in.
-    row("POST",  "/api/v1/sync",                                Nothing,             [401, 200, 200, 200, 200, 200]),
+    row("POST",  "/api/v1/reversals/{id}/release",              NewReversal,         [401, 403, 403, 200, 403, 200]),
+    // Sync judges each item on its own, for everyone who may submit records; a commissioner
+    // may submit none, so the whole call is refused.
+    row("POST",  "/api/v1/sync",                                Nothing,             [401, 200, 200, 200, 403, 200]),
     row("GET",   "/api/v1/sync/reference",                      Nothing,             [401, 200, 200, 200, 200, 200]),
     // Statistics: commissioners, coordinators and admins; peers and trainers 403.
     row("GET",   "/api/v1/stats/kits",                          Nothing,             [401, 403, 403, 200, 200, 200]),
@@ -527,6 +533,7 @@ impl World {
             ("POST", "/api/v1/sync") => json!({"kit_issues": [tally(&self.area, 1)]}),
             ("POST", p)
                 if p.ends_with("/void")
+                    || p.ends_with("/release")
                     || p.ends_with("/revoke")
                     || p.ends_with("/recall")
                     || p.ends_with("/unlock") =>

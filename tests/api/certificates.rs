@@ -450,32 +450,40 @@ async fn a_trainer_trains_and_certifies_only_within_reach(app: TestApp) {
         assert_eq!(app.post("/api/v1/certificates", &trainer, body).await.status, StatusCode::CREATED);
     }
 
-    // Beyond it: not an attendee, whoever records the session, nor a holder.
+    // Beyond it: a session naming someone there is held, whoever records it
+    // (and no one is certified at it until it is released); a correction
+    // cannot bring them in; nor can a trainer certify them.
+    let held_at = |reply: &harness::Reply, field: &str| {
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+        let reason = &reply.body["held_reasons"][0];
+        assert_eq!(
+            (reason["field"].as_str(), reason["code"].as_str()),
+            (Some(field), Some("attendee_out_of_reach")),
+            "{}",
+            reply.body
+        );
+    };
     let beyond = app.post("/api/v1/trainings", &trainer, session(&trainer_id, &[&hub_id, &far_id])).await;
-    assert_eq!(
-        first_error(&beyond),
-        (StatusCode::UNPROCESSABLE_ENTITY, "attendee_ids[1]".into(), "out_of_scope".into()),
-        "{}",
-        beyond.body
-    );
+    held_at(&beyond, "attendee_ids[1]");
+    let at_held = json!({"user_id": hub_id, "level": "peer_supplier", "training_id": beyond.body["id"]});
+    let refused = app.post("/api/v1/certificates", &trainer, at_held).await;
+    assert_eq!(first_error(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "training_id".into(), "held".into()));
     let for_trainer = app.post("/api/v1/trainings", &coordinator, session(&trainer_id, &[&far_id])).await;
-    assert_eq!(
-        first_error(&for_trainer),
-        (StatusCode::UNPROCESSABLE_ENTITY, "attendee_ids[0]".into(), "out_of_scope".into())
-    );
+    held_at(&for_trainer, "attendee_ids[0]");
     let corrected =
         app.patch(&format!("/api/v1/trainings/{course}"), &trainer, json!({"attendee_ids": [far_id]})).await;
     assert_eq!(
         first_error(&corrected),
-        (StatusCode::UNPROCESSABLE_ENTITY, "attendee_ids[0]".into(), "out_of_scope".into())
+        (StatusCode::UNPROCESSABLE_ENTITY, "attendee_ids[0]".into(), "attendee_out_of_reach".into())
     );
     let kept = app.get(&format!("/api/v1/trainings/{course}"), &trainer).await;
     assert_eq!(kept.body["attendee_ids"].as_array().unwrap().len(), 3, "the refused correction changed nothing");
     let queued = app.post("/api/v1/sync", &trainer, json!({"trainings": [session(&trainer_id, &[&far_id])]})).await;
     assert_eq!(queued.status, StatusCode::OK);
+    let result = &queued.body["trainings"][0];
     assert_eq!(
-        (queued.body["trainings"][0]["status"].as_str(), queued.body["trainings"][0]["errors"][0]["code"].as_str()),
-        (Some("invalid"), Some("out_of_scope")),
+        (result["status"].as_str(), harness::held_codes(result)),
+        (Some("held"), vec!["attendee_out_of_reach".to_owned()]),
         "{}",
         queued.body
     );

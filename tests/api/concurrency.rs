@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::harness::{tally, Outreach, Reply, TestApp, PRENOXAD};
+use crate::harness::{self, tally, Outreach, Reply, TestApp, PRENOXAD};
 
 both_backends!(
     racing_corrections_voids_and_handouts_keep_stock_and_totals_right,
@@ -62,15 +62,6 @@ async fn peer_on_hand(app: &TestApp, o: &Outreach, batch: &str) -> i64 {
         .sum()
 }
 
-/// Kits in the standing handouts, and what the statistics count.
-async fn kits_standing_and_counted(app: &TestApp, o: &Outreach) -> (i64, i64) {
-    let handouts = app.get("/api/v1/kit-issues?voided=false&limit=200", &o.coordinator).await;
-    let standing =
-        handouts.body["items"].as_array().expect("handouts").iter().map(|h| h["quantity"].as_i64().unwrap()).sum();
-    let stats = app.get("/api/v1/stats/kits", &o.admin).await;
-    (standing, stats.body["totals"]["kits"].as_i64().unwrap_or_default())
-}
-
 fn statuses(replies: &[Reply]) -> Vec<u16> {
     replies.iter().map(|r| r.status.as_u16()).collect()
 }
@@ -96,7 +87,7 @@ async fn racing_corrections_voids_and_handouts_keep_stock_and_totals_right(app: 
     });
     let replies = join_all(writes).await;
     assert!(replies.iter().all(|r| r.status.is_success()), "every write stands: {:?}", statuses(&replies));
-    let (standing, counted) = kits_standing_and_counted(&app, &o).await;
+    let (standing, counted) = harness::kits_recorded_and_counted(&app, &o).await;
     assert_eq!(counted, standing, "the running totals are what the standing handouts hold");
     assert_eq!(peer_on_hand(&app, &o, &batch).await, 300 - standing, "the peer's kits are what was not handed out");
     // The last correction's audit entry starts from what the one before it left.
@@ -137,7 +128,7 @@ async fn a_void_is_never_undone_by_a_racing_correction(app: TestApp) {
         assert!(stored.body["voided_at"].is_string(), "the void stands: {}", stored.body);
         assert_eq!(app.audit_of(&id).last().expect("entries").action, "void");
     }
-    let (standing, counted) = kits_standing_and_counted(&app, &o).await;
+    let (standing, counted) = harness::kits_recorded_and_counted(&app, &o).await;
     assert_eq!((standing, counted), (0, 0), "voided handouts count for nothing");
 }
 
@@ -270,7 +261,7 @@ async fn syncs_drawing_on_batches_in_opposite_orders_all_land(app: TestApp) {
     let landed = replies.iter().filter(|r| r.status == StatusCode::OK).count() as i64;
     assert!(landed > 0);
     assert_eq!(peer_on_hand(&app, &o, &x).await + peer_on_hand(&app, &o, &y).await, 800 - 3 * landed);
-    let (standing, counted) = kits_standing_and_counted(&app, &o).await;
+    let (standing, counted) = harness::kits_recorded_and_counted(&app, &o).await;
     assert_eq!((standing, counted), (3 * landed, 3 * landed));
 }
 

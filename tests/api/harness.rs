@@ -154,6 +154,12 @@ impl Reply {
         self.headers.get("content-type").is_some_and(|v| v == "application/problem+json")
     }
 
+    /// The codes of a held record's `held_reasons` (of the record answered,
+    /// or of a sync item's result).
+    pub fn held_codes(&self) -> Vec<String> {
+        held_codes(&self.body)
+    }
+
     /// The fields named in a 422's `errors`.
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
@@ -402,4 +408,24 @@ impl TestApp {
     pub fn data_dir(&self) -> &std::path::Path {
         self._data_dir.path()
     }
+}
+
+/// The codes of a record's (or a sync result's) `held_reasons`.
+pub fn held_codes(record: &Value) -> Vec<String> {
+    record["held_reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|reason| reason["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Kits in the recorded handouts of an outreach hub, and what the
+/// statistics count: equal whenever the running totals are right.
+pub async fn kits_recorded_and_counted(app: &TestApp, o: &Outreach) -> (i64, i64) {
+    let handouts = app.get("/api/v1/kit-issues?state=recorded&limit=200", &o.coordinator).await;
+    let recorded =
+        handouts.body["items"].as_array().expect("handouts").iter().map(|h| h["quantity"].as_i64().unwrap()).sum();
+    let stats = app.get("/api/v1/stats/kits", &o.admin).await;
+    (recorded, stats.body["totals"]["kits"].as_i64().unwrap_or_default())
 }

@@ -10,7 +10,7 @@ both_backends!(
     a_tally_needs_only_where_what_and_how_many,
     a_resubmitted_handout_is_stored_once,
     a_reused_id_with_another_body_is_a_conflict,
-    only_a_certified_peer_may_hand_out,
+    a_handout_without_a_certificate_at_its_time_is_held,
     the_rules_between_fields_hold,
     fields_are_checked_one_by_one,
     batches_must_fit_the_handout,
@@ -76,21 +76,29 @@ async fn a_reused_id_with_another_body_is_a_conflict(app: TestApp) {
     assert_eq!(stored.body["quantity"], 2);
 }
 
-async fn only_a_certified_peer_may_hand_out(app: TestApp) {
+/// A handout by a peer with no valid certificate at its time happened all
+/// the same: it is kept, held (202), not counted.
+async fn a_handout_without_a_certificate_at_its_time_is_held(app: TestApp) {
     let o = app.outreach(false).await;
+    let held = |reply: &harness::Reply| {
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+        assert_eq!(
+            (reply.body["state"].as_str(), reply.held_codes()),
+            (Some("held"), vec!["certificate_required".to_owned()])
+        );
+    };
     let (_, uncertified) = app.user(&o.admin, "new@hub.example", &["peer"], &o.organisation).await;
-    let refused = app.post("/api/v1/kit-issues", &uncertified, tally(&o.area, 1)).await;
-    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "certificate_required"));
+    held(&app.post("/api/v1/kit-issues", &uncertified, tally(&o.area, 1)).await);
     // Before the certificate was issued.
     let mut early = tally(&o.area, 1);
     early["issued_at"] = json!(at(-Duration::days(1)));
-    assert_eq!(app.post("/api/v1/kit-issues", &o.peer, early).await.code(), "certificate_required");
+    held(&app.post("/api/v1/kit-issues", &o.peer, early).await);
     // After revocation; a handout made before it still counts.
     let before_revocation = tally(&o.area, 1);
     let certificate = app.get("/api/v1/me", &o.peer).await.body["certificates"][0]["id"].as_str().unwrap().to_owned();
     tokio_sleep().await;
     app.post(&format!("/api/v1/certificates/{certificate}/revoke"), &o.admin, json!({"reason": "left"})).await;
-    assert_eq!(app.post("/api/v1/kit-issues", &o.peer, tally(&o.area, 1)).await.code(), "certificate_required");
+    held(&app.post("/api/v1/kit-issues", &o.peer, tally(&o.area, 1)).await);
     assert_eq!(app.post("/api/v1/kit-issues", &o.peer, before_revocation).await.status, StatusCode::CREATED);
     // A coordinator is no distributor, nor is a trainer who is not a peer,
     // even with a peer_trainer certificate.
@@ -103,11 +111,10 @@ async fn only_a_certified_peer_may_hand_out(app: TestApp) {
     )
     .await;
     assert_eq!(app.post("/api/v1/kit-issues", &trainer, tally(&o.area, 1)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get("/api/v1/kit-issues", &o.admin).await.body["items"].as_array().unwrap().len(),
-        1,
-        "nothing half-written"
-    );
+    let all = app.get("/api/v1/kit-issues", &o.admin).await.body["items"].as_array().unwrap().len();
+    let held = app.get("/api/v1/kit-issues?state=held", &o.admin).await.body["items"].as_array().unwrap().len();
+    assert_eq!((all, held), (4, 3), "nothing half-written, nothing lost");
+    assert_eq!(harness::kits_recorded_and_counted(&app, &o).await, (1, 1), "held handouts count for nothing");
 }
 
 /// Lets the clock move past a moment recorded to the microsecond.
@@ -124,39 +131,64 @@ async fn the_rules_between_fields_hold(app: TestApp) {
         }
         body
     };
-    let cases: Vec<(Value, Option<&str>)> = vec![
-        (with(&[("recipient_type", json!("family_friend"))]), Some("consent_recorded")),
+    // What a peer in the street cannot put right after the fact holds the
+    // handout (202, with the field and the reason); what is wrong with the
+    // record itself refuses it (422).
+    enum Expect {
+        Recorded,
+        Held(&'static str, &'static str),
+        Refused(&'static str),
+    }
+    use Expect::{Held, Recorded, Refused};
+    let cases: Vec<(Value, Expect)> = vec![
+        (with(&[("recipient_type", json!("family_friend"))]), Held("consent_recorded", "consent_not_recorded")),
         (
             with(&[("recipient_type", json!("family_friend")), ("consent_recorded", json!(false))]),
-            Some("consent_recorded"),
+            Held("consent_recorded", "consent_not_recorded"),
         ),
-        (with(&[("recipient_type", json!("family_friend")), ("consent_recorded", json!(true))]), None),
-        (with(&[("recipient_type", json!("person_at_risk")), ("supply", json!("repeat"))]), Some("repeat_reason")),
+        (with(&[("recipient_type", json!("family_friend")), ("consent_recorded", json!(true))]), Recorded),
+        (
+            with(&[("recipient_type", json!("person_at_risk")), ("supply", json!("repeat"))]),
+            Held("repeat_reason", "repeat_reason_missing"),
+        ),
         (
             with(&[
                 ("recipient_type", json!("person_at_risk")),
                 ("supply", json!("repeat")),
                 ("repeat_reason", json!("used_on_overdose")),
             ]),
-            None,
+            Recorded,
         ),
-        (with(&[("supply", json!("first")), ("repeat_reason", json!("lost"))]), Some("repeat_reason")),
+        (
+            with(&[("supply", json!("first")), ("repeat_reason", json!("lost"))]),
+            Held("repeat_reason", "repeat_reason_not_allowed"),
+        ),
         // Recipient unknown: no consent or repeat rule applies.
-        (with(&[("supply", json!("repeat"))]), None),
-        (with(&[("issued_at", json!(at(Duration::minutes(10))))]), Some("issued_at")),
-        (with(&[("issued_at", json!(at(Duration::minutes(4))))]), None),
-        (with(&[("issued_at", json!("1999-12-31T23:00:00Z"))]), Some("issued_at")),
-        (with(&[("postcode_district", json!("KA1 1AA"))]), Some("postcode_district")),
-        (with(&[("postcode_district", json!("Kilmarnock"))]), Some("postcode_district")),
-        (with(&[("postcode_district", json!("cf10"))]), None),
-        (with(&[("quantity", json!(0))]), Some("quantity")),
-        (with(&[("quantity", json!(501))]), Some("quantity")),
+        (with(&[("supply", json!("repeat"))]), Recorded),
+        (with(&[("issued_at", json!(at(Duration::minutes(10))))]), Held("issued_at", "in_future")),
+        (with(&[("issued_at", json!(at(Duration::minutes(4))))]), Recorded),
+        (with(&[("issued_at", json!("1999-12-31T23:00:00Z"))]), Refused("issued_at")),
+        (with(&[("postcode_district", json!("KA1 1AA"))]), Refused("postcode_district")),
+        (with(&[("postcode_district", json!("Kilmarnock"))]), Refused("postcode_district")),
+        (with(&[("postcode_district", json!("cf10"))]), Recorded),
+        (with(&[("quantity", json!(0))]), Refused("quantity")),
+        (with(&[("quantity", json!(501))]), Refused("quantity")),
     ];
-    for (body, field) in cases {
+    for (body, expect) in cases {
         let reply = app.post("/api/v1/kit-issues", &o.peer, body.clone()).await;
-        match field {
-            None => assert_eq!(reply.status, StatusCode::CREATED, "{body}: {}", reply.body),
-            Some(field) => {
+        match expect {
+            Recorded => assert_eq!(reply.status, StatusCode::CREATED, "{body}: {}", reply.body),
+            Held(field, code) => {
+                assert_eq!(reply.status, StatusCode::ACCEPTED, "{body}: {}", reply.body);
+                let reasons = &reply.body["held_reasons"];
+                assert_eq!(
+                    (reasons[0]["field"].as_str(), reasons[0]["code"].as_str()),
+                    (Some(field), Some(code)),
+                    "{body}"
+                );
+                assert_eq!(reasons.as_array().unwrap().len(), 1, "{body}");
+            }
+            Refused(field) => {
                 assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
                 assert_eq!(reply.error_fields(), [field], "{body}");
             }
@@ -220,12 +252,9 @@ async fn batches_must_fit_the_handout(app: TestApp) {
     app.post(&format!("/api/v1/batches/{recalled}/recall"), &o.coordinator, json!({"reason": "faulty syringes"})).await;
     let (_, elsewhere) = app.hub(&o.admin, "Shetland Recovery Hub").await;
     let foreign = app.create("/api/v1/batches", &o.admin, json!({"product_id": PRENOXAD, "lot_number": "S", "expires_on": "2030-01-01", "quantity": 5, "organisation_id": elsewhere})).await;
-    for (batch_id, code) in [
-        (&expired, "batch_expired"),
-        (&nasal, "product_mismatch"),
-        (&recalled, "batch_recalled"),
-        (&foreign, "not_found"),
-    ] {
+    // A batch of another product or organisation is no batch of this
+    // handout (422); one expired or recalled at the time holds it.
+    for (batch_id, code) in [(&nasal, "product_mismatch"), (&foreign, "not_found")] {
         let mut body = tally(&o.area, 1);
         body["batch_id"] = json!(batch_id);
         let reply = app.post("/api/v1/kit-issues", &o.peer, body).await;
@@ -233,6 +262,12 @@ async fn batches_must_fit_the_handout(app: TestApp) {
             (reply.status, reply.body["errors"][0]["code"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some(code))
         );
+    }
+    for (batch_id, code) in [(&expired, "batch_expired"), (&recalled, "batch_recalled")] {
+        let mut body = tally(&o.area, 1);
+        body["batch_id"] = json!(batch_id);
+        let reply = app.post("/api/v1/kit-issues", &o.peer, body).await;
+        assert_eq!((reply.status, reply.held_codes()), (StatusCode::ACCEPTED, vec![code.to_owned()]));
     }
     let mut body = tally(&o.area, 1);
     body["batch_id"] = json!(good);

@@ -9,7 +9,7 @@ both_backends!(
     a_report_needs_little_and_unknowns_are_accepted,
     every_field_rule_holds,
     a_replacement_kit_is_stored_with_its_report,
-    a_refused_replacement_refuses_the_report,
+    a_held_replacement_keeps_its_report,
     reports_are_idempotent_and_sync,
     peers_see_their_own_reports,
     corrections_and_voids_are_audited,
@@ -57,7 +57,7 @@ async fn every_field_rule_holds(app: TestApp) {
         ("outcome", json!("fine")),
         ("emergency_services_called", json!("maybe")),
         ("rescue_breaths_or_cpr", json!(true)),
-        ("occurred_at", json!((Utc::now() + Duration::minutes(10)).to_rfc3339())),
+        ("occurred_at", json!((Utc::now() + Duration::days(2)).to_rfc3339())),
         ("occurred_at", json!("last night")),
         ("postcode_district", json!("KA1 1AA")),
         ("area_id", json!(uuid::Uuid::new_v4())),
@@ -78,6 +78,12 @@ async fn every_field_rule_holds(app: TestApp) {
         assert_eq!(app.post("/api/v1/reversals", &o.peer, body).await.error_fields(), [field]);
     }
     assert_eq!(app.get("/api/v1/reversals", &o.peer).await.body["items"], json!([]));
+    // A phone whose clock runs ahead (by less than a day): the overdose
+    // happened, so the report is kept, held.
+    let mut ahead = report(&o.area);
+    ahead["occurred_at"] = json!((Utc::now() + Duration::minutes(10)).to_rfc3339());
+    let held = app.post("/api/v1/reversals", &o.peer, ahead).await;
+    assert_eq!((held.status, held.held_codes()), (StatusCode::ACCEPTED, vec!["in_future".to_owned()]));
 }
 
 async fn a_replacement_kit_is_stored_with_its_report(app: TestApp) {
@@ -105,9 +111,11 @@ async fn a_replacement_kit_is_stored_with_its_report(app: TestApp) {
     assert_eq!(refused.error_fields(), ["replacement.supply"]);
 }
 
-async fn a_refused_replacement_refuses_the_report(app: TestApp) {
+/// A replacement is a handout like any other: too few kits or no
+/// certificate hold it, and the report stands, recorded, beside it.
+async fn a_held_replacement_keeps_its_report(app: TestApp) {
     let o = app.outreach(true).await;
-    // The organisation tracks stock and the peer holds none: the replacement cannot be handed out.
+    // The organisation tracks stock and the peer holds none.
     let batch = app
         .create(
             "/api/v1/batches",
@@ -119,29 +127,42 @@ async fn a_refused_replacement_refuses_the_report(app: TestApp) {
     let mut kit = tally(&o.area, 1);
     kit["batch_id"] = json!(batch);
     body["replacement"] = kit.clone();
-    let refused = app.post("/api/v1/reversals", &o.peer, body.clone()).await;
-    assert_eq!((refused.status, refused.code()), (StatusCode::CONFLICT, "insufficient_stock"));
-    assert_eq!(app.get("/api/v1/reversals", &o.peer).await.body["items"], json!([]), "neither is stored");
-    assert_eq!(app.get("/api/v1/kit-issues", &o.peer).await.body["items"], json!([]));
-    // An invalid replacement names its fields under `replacement`.
+    let reported = app.post("/api/v1/reversals", &o.peer, body.clone()).await;
+    assert_eq!((reported.status, reported.body["state"].as_str()), (StatusCode::CREATED, Some("recorded")));
+    assert_eq!(reported.body["replacement_kit_issue_id"], kit["id"]);
+    let replacement = app.get(&format!("/api/v1/kit-issues/{}", kit["id"].as_str().unwrap()), &o.peer).await;
+    assert_eq!(
+        (replacement.body["state"].as_str(), replacement.held_codes()),
+        (Some("held"), vec!["insufficient_stock".to_owned()])
+    );
+    // An invalid replacement names its fields under `replacement`, and neither is stored.
     let mut bad = report(&o.area);
     bad["replacement"] = json!({"id": uuid::Uuid::new_v4(), "issued_at": Utc::now().to_rfc3339(), "area_id": o.area, "setting": "outreach", "product_id": PRENOXAD, "quantity": 0});
     assert_eq!(app.post("/api/v1/reversals", &o.peer, bad).await.error_fields(), ["replacement.quantity"]);
-    // With stock, both are stored.
+    assert_eq!(app.get("/api/v1/reversals", &o.peer).await.body["items"].as_array().unwrap().len(), 1);
+    // With stock, both are recorded.
     app.post(
         "/api/v1/stock/movements",
         &o.coordinator,
         json!({"kind": "allocate", "batch_id": batch, "user_id": o.peer_id, "quantity": 1}),
     )
     .await;
-    assert_eq!(app.post("/api/v1/reversals", &o.peer, body).await.status, StatusCode::CREATED);
-    assert_eq!(app.get("/api/v1/kit-issues", &o.peer).await.body["items"].as_array().unwrap().len(), 1);
-    // An uncertified peer may report, but not hand out a replacement.
+    let mut again = report(&o.area);
+    let mut stocked = tally(&o.area, 1);
+    stocked["batch_id"] = json!(batch);
+    again["replacement"] = stocked.clone();
+    assert_eq!(app.post("/api/v1/reversals", &o.peer, again).await.status, StatusCode::CREATED);
+    let stocked = app.get(&format!("/api/v1/kit-issues/{}", stocked["id"].as_str().unwrap()), &o.peer).await;
+    assert_eq!(stocked.body["state"], "recorded");
+    // An uncertified peer's report stands; the kit they handed out is held.
     let (_, uncertified) = app.user(&o.admin, "new@hub.example", &["peer"], &o.organisation).await;
     let mut with_kit = report(&o.area);
-    with_kit["replacement"] = tally(&o.area, 1);
-    assert_eq!(app.post("/api/v1/reversals", &uncertified, with_kit).await.code(), "certificate_required");
-    assert_eq!(app.post("/api/v1/reversals", &uncertified, report(&o.area)).await.status, StatusCode::CREATED);
+    let mut handed = tally(&o.area, 1);
+    handed["batch_id"] = json!(batch);
+    with_kit["replacement"] = handed.clone();
+    assert_eq!(app.post("/api/v1/reversals", &uncertified, with_kit).await.status, StatusCode::CREATED);
+    let handed = app.get(&format!("/api/v1/kit-issues/{}", handed["id"].as_str().unwrap()), &o.admin).await;
+    assert!(handed.held_codes().contains(&"certificate_required".to_owned()), "{}", handed.body);
 }
 
 async fn reports_are_idempotent_and_sync(app: TestApp) {

@@ -52,27 +52,29 @@ async fn a_synced_queue_draws_on_stock_item_by_item(app: TestApp) {
     let items = json!([from_batch(2), from_batch(2), from_batch(2), tally(&o.area, 1), from_batch(1)]);
     let reply = app.post("/api/v1/sync", &o.peer, json!({"kit_issues": items})).await;
     let results = reply.body["kit_issues"].as_array().unwrap();
-    let outcome: Vec<(&str, &str)> = results
-        .iter()
-        .map(|r| (r["status"].as_str().unwrap(), r["errors"][0]["code"].as_str().unwrap_or_default()))
-        .collect();
+    let outcome: Vec<(&str, Vec<String>)> =
+        results.iter().map(|r| (r["status"].as_str().unwrap(), harness::held_codes(r))).collect();
+    let none = Vec::<String>::new;
     assert_eq!(
         outcome,
-        [("created", ""), ("created", ""), ("invalid", "insufficient_stock"), ("invalid", "required"), ("created", "")],
+        [
+            ("created", none()),
+            ("created", none()),
+            ("held", vec!["insufficient_stock".to_owned()]),
+            ("held", vec!["batch_required".to_owned()]),
+            ("created", none()),
+        ],
         "{}",
         reply.body
     );
-    assert_eq!(balances(&app, &o, &b).await, (15, 0), "five kits allocated, five handed out");
-    for (item, result) in items.as_array().unwrap().iter().zip(results) {
-        let audit = app.audit_of(item["id"].as_str().unwrap());
-        assert_eq!(
-            audit.len(),
-            usize::from(result["status"] == "created"),
-            "an audit entry for each stored handout only"
-        );
+    assert_eq!(balances(&app, &o, &b).await, (15, 0), "five kits allocated, five handed out; held ones take none");
+    for item in items.as_array().unwrap() {
+        assert_eq!(app.audit_of(item["id"].as_str().unwrap()).len(), 1, "an audit entry for each stored handout");
     }
     let stored = app.get("/api/v1/kit-issues", &o.peer).await;
-    assert_eq!(stored.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(stored.body["items"].as_array().unwrap().len(), 5, "held handouts are kept");
+    let held = app.get("/api/v1/kit-issues?state=held", &o.peer).await;
+    assert_eq!(held.body["items"].as_array().unwrap().len(), 2);
 }
 
 async fn stock_moves_between_store_and_peers(app: TestApp) {
@@ -133,18 +135,19 @@ async fn handouts_draw_on_the_peers_allocation(app: TestApp) {
     };
     let no_batch = app.post("/api/v1/kit-issues", &o.peer, tally(&o.area, 1)).await;
     assert_eq!(
-        (no_batch.status, no_batch.body["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("required"))
+        (no_batch.status, harness::held_codes(&no_batch.body)),
+        (StatusCode::ACCEPTED, vec!["batch_required".into()])
     );
     let first = app.create("/api/v1/kit-issues", &o.peer, with_batch(3)).await;
     assert_eq!(balances(&app, &o, &b).await, (6, 1));
     let beyond = app.post("/api/v1/kit-issues", &o.peer, with_batch(2)).await;
-    assert_eq!((beyond.status, beyond.code()), (StatusCode::CONFLICT, "insufficient_stock"));
     assert_eq!(
-        app.get("/api/v1/kit-issues", &o.peer).await.body["items"].as_array().unwrap().len(),
-        1,
-        "the refused handout left nothing"
+        (beyond.status, harness::held_codes(&beyond.body)),
+        (StatusCode::ACCEPTED, vec!["insufficient_stock".into()])
     );
+    assert_eq!(balances(&app, &o, &b).await, (6, 1), "held handouts take no stock");
+    assert_eq!(app.get("/api/v1/kit-issues?state=recorded", &o.peer).await.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get("/api/v1/kit-issues?state=held", &o.peer).await.body["items"].as_array().unwrap().len(), 2);
 
     // A correction moves the stock with it; a void gives it back.
     let corrected = app.patch(&format!("/api/v1/kit-issues/{first}"), &o.peer, json!({"quantity": 4})).await;
@@ -172,11 +175,16 @@ async fn racing_handouts_never_take_more_than_there_is(app: TestApp) {
     });
     let replies = futures_util::future::join_all(requests).await;
     let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
-    let refused =
-        replies.iter().filter(|r| r.status == StatusCode::CONFLICT && r.code() == "insufficient_stock").count();
-    assert_eq!((created, refused), (10, 22), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    let held = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::ACCEPTED && harness::held_codes(&r.body) == ["insufficient_stock"])
+        .count();
+    assert_eq!((created, held), (10, 22), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert_eq!(balances(&app, &o, &b).await, (0, 0));
-    assert_eq!(app.get("/api/v1/kit-issues?limit=100", &o.peer).await.body["items"].as_array().unwrap().len(), 10);
+    let recorded = app.get("/api/v1/kit-issues?limit=100&state=recorded", &o.peer).await;
+    let kept_held = app.get("/api/v1/kit-issues?limit=100&state=held", &o.peer).await;
+    let count = |reply: &harness::Reply| reply.body["items"].as_array().unwrap().len();
+    assert_eq!((count(&recorded), count(&kept_held)), (10, 22), "every handout is kept");
 }
 
 async fn racing_allocations_never_take_more_than_there_is(app: TestApp) {

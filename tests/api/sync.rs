@@ -1,6 +1,6 @@
 //! Batch sync from phones, and the reference data they cache.
 
-use crate::harness::{tally, TestApp, PRENOXAD};
+use crate::harness::{self, tally, TestApp, PRENOXAD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -40,18 +40,20 @@ async fn each_item_is_judged_on_its_own(app: TestApp) {
     let reply = app.post("/api/v1/sync", &o.peer, json!({"kit_issues": items})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let results = &reply.body["kit_issues"];
-    assert_eq!(statuses(results), ["created", "duplicate", "conflict", "invalid", "invalid", "invalid", "created"]);
+    assert_eq!(statuses(results), ["created", "duplicate", "conflict", "invalid", "held", "invalid", "created"]);
     assert_eq!(results[0]["id"], good["id"]);
     assert!(results[0].get("errors").is_none());
     assert_eq!(results[3]["id"], "not-a-uuid");
-    assert_eq!(results[4]["errors"][0]["field"], "consent_recorded");
+    assert!(results[4].get("errors").is_none(), "a held record has nothing to fix");
+    assert_eq!(harness::held_codes(&results[4]), ["consent_not_recorded"]);
+    assert_eq!(results[4]["held_reasons"][0]["field"], "consent_recorded");
     assert_eq!(results[5]["id"], json!(null));
     assert_eq!(reply.body["trainings"], json!([]));
     let stored_now = app.get("/api/v1/kit-issues", &o.peer).await;
     assert_eq!(
         stored_now.body["items"].as_array().unwrap().len(),
-        3,
-        "one before, two created; nothing from the refused items"
+        4,
+        "one before, two created, one held; nothing from the items that cannot be understood"
     );
 }
 
@@ -99,8 +101,9 @@ async fn a_repeated_batch_creates_nothing_new(app: TestApp) {
     let other = app.post("/api/v1/sync", &uncertified, body).await;
     assert!(statuses(&other.body["kit_issues"]).iter().all(|s| s == "conflict"));
     let fresh = app.post("/api/v1/sync", &uncertified, json!({"kit_issues": [tally(&o.area, 1)]})).await;
-    assert_eq!(fresh.body["kit_issues"][0]["errors"][0]["code"], "certificate_required");
-    assert_eq!(app.get("/api/v1/kit-issues?limit=200", &o.admin).await.body["items"].as_array().unwrap().len(), 100);
+    assert_eq!(fresh.body["kit_issues"][0]["status"], "held");
+    assert_eq!(harness::held_codes(&fresh.body["kit_issues"][0]), ["certificate_required"]);
+    assert_eq!(app.get("/api/v1/kit-issues?limit=200", &o.admin).await.body["items"].as_array().unwrap().len(), 101);
 }
 
 async fn trainings_sync_too(app: TestApp) {

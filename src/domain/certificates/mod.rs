@@ -22,6 +22,7 @@ use super::transaction;
 use super::validation::plain_text;
 pub use crate::model::certificates::{CertificateLevel, CertificateStatus};
 use crate::model::ids::{CertificateId, OrganisationId, TrainingId, UserId};
+use crate::model::records::RecordState;
 use crate::model::roles::Role;
 use crate::model::time::now;
 pub use crate::storage::certificates::CertificateFilter;
@@ -346,7 +347,7 @@ fn count_issued(conn: &mut DbConnection, tally: &mut Tally, row: &CertificateRow
     tally.certificate(conn, session, row.issued_at.date(), &row.organisation_id)
 }
 
-/// The training must exist, stand (not voided), have been delivered by
+/// The training must exist, be recorded (not held or voided), have been delivered by
 /// `trainer` (when given) and have had the holder in it.
 fn check_attended(
     conn: &mut DbConnection,
@@ -356,8 +357,16 @@ fn check_attended(
 ) -> Result<(), Error> {
     let session = trainings::find(conn, training)?
         .ok_or_else(|| Error::invalid_field("training_id", "not_found", "no such training"))?;
-    if session.voided_at.is_some() {
-        return Err(Error::invalid_field("training_id", "voided", "that training was voided"));
+    match session.state {
+        RecordState::Recorded => {}
+        RecordState::Voided => return Err(Error::invalid_field("training_id", "voided", "that training was voided")),
+        RecordState::Held => {
+            return Err(Error::invalid_field(
+                "training_id",
+                "held",
+                "that training is held: a coordinator releases it before anyone is certified at it",
+            ))
+        }
     }
     if trainer.is_some_and(|trainer| *trainer != session.trainer_id) {
         return Err(Error::invalid_field(

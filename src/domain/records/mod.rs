@@ -5,6 +5,13 @@
 //! author within a window or by a coordinator at any time, voided with a
 //! reason, every change audited with the record before and after and
 //! reflected in the running totals in the same transaction.
+//!
+//! A record of something that happened is never refused for a rule about
+//! the world (a certificate, stock, a batch, the time, a person's
+//! standing): it is stored as held, counts for nothing and takes no stock,
+//! until a coordinator releases it (the rules are judged again then) or
+//! voids it. Only what is wrong with the record itself (it cannot be read,
+//! a value is out of range, it names nothing that exists) refuses it.
 
 mod rules;
 
@@ -12,16 +19,18 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 pub use rules::{
-    check_event_time, check_postcode_district, day_bounds, fingerprint, VoidRequest, AUTHOR_CORRECTION_WINDOW,
+    ahead_of_clock, check_event_time, check_postcode_district, day_bounds, fingerprint, VoidRequest,
+    AUTHOR_CORRECTION_WINDOW,
 };
 
 use super::audit::{self, Action};
-use super::error::{Code, Error, RecordRef};
+use super::error::{Code, Error, FieldError, RecordRef};
 use super::pagination::{Page, PageRequest};
 use super::principal::Principal;
 use super::stats::counting::{counting, Tally};
 use super::versions::{self, Precondition};
 use crate::model::ids::{OrganisationId, UserId};
+use crate::model::records::{HeldReasonCode, HeldReasons, RecordState};
 use crate::model::roles::Role;
 use crate::model::time::now;
 use crate::storage::{locks, Database, DbConnection, Visible};
@@ -29,8 +38,10 @@ use crate::storage::{locks, Database, DbConnection, Visible};
 /// What came of a submission that carries its own id.
 #[derive(Debug, Clone)]
 pub enum Submission<T> {
-    /// A new record was stored.
+    /// A new record was stored, and counts.
     Created(T),
+    /// A new record was stored as held: it counts once a coordinator releases it.
+    Held(T),
     /// The same submission was stored before: nothing new was written.
     Duplicate(T),
 }
@@ -39,13 +50,14 @@ impl<T> Submission<T> {
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Submission<U> {
         match self {
             Submission::Created(record) => Submission::Created(f(record)),
+            Submission::Held(record) => Submission::Held(f(record)),
             Submission::Duplicate(record) => Submission::Duplicate(f(record)),
         }
     }
 
     pub fn into_inner(self) -> T {
         match self {
-            Submission::Created(record) | Submission::Duplicate(record) => record,
+            Submission::Created(record) | Submission::Held(record) | Submission::Duplicate(record) => record,
         }
     }
 }
@@ -73,7 +85,7 @@ pub struct Stamp<'a> {
     /// and whoever recorded the session for them.
     pub authors: [&'a UserId; 2],
     pub created_at: NaiveDateTime,
-    pub voided_at: Option<NaiveDateTime>,
+    pub state: RecordState,
 }
 
 impl Stamp<'_> {
@@ -121,6 +133,17 @@ pub trait FieldRecord: Sized + Send + 'static {
         before: &Self,
         patch: Self::Patch,
     ) -> Result<Self, Error>;
+    /// Judges a held record again as it now stands, and stores it recorded
+    /// if nothing stands in its way any more (a handout then takes its
+    /// kits); otherwise `Error::StillHeld` with what still does. Releasing
+    /// vouches for what a coordinator can vouch for (a handout's certificate).
+    fn release(
+        conn: &mut DbConnection,
+        principal: &Principal,
+        before: &Self,
+        at: NaiveDateTime,
+        reason: &str,
+    ) -> Result<Self, Error>;
     /// Stores the record voided at `at`, with whatever follows from it.
     fn void(
         conn: &mut DbConnection,
@@ -129,7 +152,8 @@ pub trait FieldRecord: Sized + Send + 'static {
         at: NaiveDateTime,
         reason: &str,
     ) -> Result<Self, Error>;
-    /// Adds what the record counts for to the running totals (`sign` −1 takes it away; a voided record counts for nothing).
+    /// Adds what the record counts for to the running totals (`sign` −1
+    /// takes it away; only a recorded record counts for anything).
     fn count(&self, conn: &mut DbConnection, tally: &mut Tally, sign: i64) -> Result<(), Error>;
 }
 
@@ -217,19 +241,14 @@ pub async fn correct<R: FieldRecord>(
     patch: R::Patch,
     precondition: Option<Precondition>,
 ) -> Result<R::View, Error> {
-    super::transaction::write(db, move |conn| {
-        counting(conn, |conn, tally| {
-            let before = correctable::<R>(conn, &principal, &id, precondition.as_ref())?;
-            if before.stamp().voided_at.is_some() {
-                return Err(Error::conflict(Code::Voided, "this record is voided and can no longer change"));
-            }
-            let after = R::correct(conn, &principal, &before, patch.clone())?;
-            before.count(conn, tally, -1)?;
-            after.count(conn, tally, 1)?;
-            let (before, after) = (before.view(), after.view());
-            audit::record(conn, &principal.actor(), Action::Update, R::ENTITY, &id.to_string(), Some(&before), &after)?;
-            Ok(after)
-        })
+    change::<R>(db, principal, id, precondition, Action::Update, move |conn, tally, principal, before| {
+        if before.stamp().state == RecordState::Voided {
+            return Err(voided());
+        }
+        let after = R::correct(conn, principal, before, patch.clone())?;
+        before.count(conn, tally, -1)?;
+        after.count(conn, tally, 1)?;
+        Ok(Some(after))
     })
     .await
 }
@@ -242,20 +261,83 @@ pub async fn void<R: FieldRecord>(
     reason: String,
     precondition: Option<Precondition>,
 ) -> Result<R::View, Error> {
+    change::<R>(db, principal, id, precondition, Action::Void, move |conn, tally, principal, before| {
+        if before.stamp().state == RecordState::Voided {
+            return Ok(None);
+        }
+        let after = R::void(conn, principal, before, now(), reason.trim())?;
+        before.count(conn, tally, -1)?;
+        Ok(Some(after))
+    })
+    .await
+}
+
+/// Releases a held record: a coordinator of its organisation or an admin
+/// has looked at it (and corrected what was needed). The rules are judged
+/// again; if they now let it through it counts from here, in this
+/// transaction. Releasing a recorded record changes nothing.
+pub async fn release<R: FieldRecord>(
+    db: &Database,
+    principal: Principal,
+    id: R::Id,
+    reason: String,
+    precondition: Option<Precondition>,
+) -> Result<R::View, Error> {
+    change::<R>(db, principal, id, precondition, Action::Release, move |conn, tally, principal, before| {
+        if !(principal.is_admin() || principal.coordinates(before.stamp().organisation)) {
+            return Err(Error::forbidden(format!(
+                "a held {} is released by a coordinator of its organisation or an admin",
+                R::CALLED
+            )));
+        }
+        match before.stamp().state {
+            RecordState::Recorded => return Ok(None),
+            RecordState::Voided => return Err(voided()),
+            RecordState::Held => {}
+        }
+        let after = R::release(conn, principal, before, now(), reason.trim())?;
+        after.count(conn, tally, 1)?;
+        Ok(Some(after))
+    })
+    .await
+}
+
+/// One change to a stored record, in one transaction: the record as the
+/// caller may change it, what `work` makes of it (and of the running
+/// totals), and its audit entry. `work` answering `None` changes nothing.
+async fn change<R: FieldRecord>(
+    db: &Database,
+    principal: Principal,
+    id: R::Id,
+    precondition: Option<Precondition>,
+    action: Action,
+    work: impl Fn(&mut DbConnection, &mut Tally, &Principal, &R) -> Result<Option<R>, Error> + Clone + Send + 'static,
+) -> Result<R::View, Error> {
     super::transaction::write(db, move |conn| {
         counting(conn, |conn, tally| {
             let before = correctable::<R>(conn, &principal, &id, precondition.as_ref())?;
-            if before.stamp().voided_at.is_some() {
+            let Some(after) = work(conn, tally, &principal, &before)? else {
                 return Ok(before.view());
-            }
-            let after = R::void(conn, &principal, &before, now(), reason.trim())?;
-            before.count(conn, tally, -1)?;
+            };
             let (before, after) = (before.view(), after.view());
-            audit::record(conn, &principal.actor(), Action::Void, R::ENTITY, &id.to_string(), Some(&before), &after)?;
+            audit::record(conn, &principal.actor(), action, R::ENTITY, &id.to_string(), Some(&before), &after)?;
             Ok(after)
         })
     })
     .await
+}
+
+fn voided() -> Error {
+    Error::conflict(Code::Voided, "this record is voided and can no longer change")
+}
+
+/// The reasons a correction would leave a record held, as its refusal: a
+/// person at a screen can put them right, and the record stands as it was.
+pub fn refusal(reasons: HeldReasons) -> Error {
+    if let Some(reason) = reasons.reasons().iter().find(|r| r.code == HeldReasonCode::CertificateRequired) {
+        return Error::Forbidden { code: Code::CertificateRequired, detail: reason.message.clone() };
+    }
+    Error::invalid(reasons.into_reasons().into_iter().map(FieldError::from).collect())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use validator::Validate;
 
 use crate::domain::error::{Error, FieldError};
 use crate::domain::validation::plain_text;
+use crate::model::records::{HeldReason, HeldReasonCode};
 use crate::model::time::now;
 use crate::model::values::PostcodeDistrict;
 
@@ -33,17 +34,32 @@ pub fn fingerprint<T: Serialize>(submitter_id: &str, body: &T) -> Result<String,
 /// How far ahead of the server's clock a phone's clock may run.
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 
-/// When something happened, by the phone's clock: not more than 5 minutes
-/// ahead of the server's, and not before 2000.
+/// How far ahead a wrong phone clock (or time-zone setting) may put a
+/// time; beyond it, the time is mistyped.
+pub const CLOCK_ERROR_LIMIT: Duration = Duration::days(1);
+
+/// When something happened, by the phone's clock, cannot be before 2000
+/// or more than a day ahead of the server's clock: either is a mistyped
+/// record, which the phone must put right.
 pub fn check_event_time(field: &str, at: NaiveDateTime) -> Option<FieldError> {
     let earliest = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
-    if at > now() + FUTURE_TOLERANCE {
-        Some(FieldError::new(field, "in_future", "is more than 5 minutes ahead of the server's clock"))
+    if at > now() + CLOCK_ERROR_LIMIT {
+        Some(FieldError::new(field, "in_future", "is more than a day ahead of the server's clock"))
     } else if at < earliest {
         Some(FieldError::new(field, "too_old", "is before 2000"))
     } else {
         None
     }
+}
+
+/// A time more than 5 minutes (and at most a day) ahead of the server's
+/// clock: the phone's clock is wrong, but the thing happened, so the record
+/// is held (a coordinator corrects the time, or releases it once the time
+/// has come).
+pub fn ahead_of_clock(field: &str, at: NaiveDateTime) -> Option<HeldReason> {
+    (at > now() + FUTURE_TOLERANCE).then(|| {
+        HeldReason::new(HeldReasonCode::InFuture, Some(field), "is more than 5 minutes ahead of the server's clock")
+    })
 }
 
 /// Reads a postcode district as typed, or says what is wrong with it.
@@ -99,10 +115,14 @@ mod tests {
     }
 
     #[test]
-    fn event_times_are_not_far_ahead_or_before_2000() {
+    fn event_times_before_2000_are_refused_and_far_ahead_are_held() {
         assert!(check_event_time("at", now()).is_none());
-        assert_eq!(check_event_time("at", now() + Duration::minutes(6)).unwrap().code, "in_future");
+        assert!(check_event_time("at", now() + Duration::minutes(6)).is_none());
+        assert_eq!(check_event_time("at", now() + Duration::hours(25)).unwrap().code, "in_future");
         let old = chrono::NaiveDate::from_ymd_opt(1999, 12, 31).unwrap().and_hms_opt(0, 0, 0).unwrap();
         assert_eq!(check_event_time("at", old).unwrap().code, "too_old");
+        assert!(ahead_of_clock("at", now() + Duration::minutes(4)).is_none());
+        let held = ahead_of_clock("at", now() + Duration::minutes(6)).unwrap();
+        assert_eq!((held.code, held.field.as_deref()), (HeldReasonCode::InFuture, Some("at")));
     }
 }

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use crate::domain::error::Error;
 use crate::model::handouts::Supply;
 use crate::model::ids::{OrganisationId, ProductId};
+use crate::model::records::RecordState;
 use crate::model::reversals::Outcome;
 use crate::model::stats::Subject;
 use crate::model::trainings::TrainingKind;
@@ -67,7 +68,7 @@ impl Tally {
 
     /// A handout counts unless voided: its kits, their doses and, for a first supply, its kits as first supplies.
     pub fn kit_issue(&mut self, conn: &mut DbConnection, issue: &KitIssue, sign: i64) -> Result<(), Error> {
-        if issue.voided_at.is_some() {
+        if issue.state != RecordState::Recorded {
             return Ok(());
         }
         let kits = i64::from(issue.quantity);
@@ -95,7 +96,7 @@ impl Tally {
 
     /// A report counts unless voided: one report, its outcome and the doses given.
     pub fn reversal(&mut self, report: &Reversal, sign: i64) {
-        if report.voided_at.is_some() {
+        if report.state != RecordState::Recorded {
             return;
         }
         let outcome = |o: Outcome| i64::from(report.outcome == o);
@@ -129,7 +130,7 @@ impl Tally {
         certificates_issued: i64,
         sign: i64,
     ) -> Result<(), Error> {
-        if session.voided_at.is_some() {
+        if session.state != RecordState::Recorded {
             return Ok(());
         }
         let people = attendees as i64 + i64::from(session.anonymous_attendees);

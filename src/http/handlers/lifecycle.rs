@@ -3,7 +3,7 @@
 //! with their documentation, for one kind of record. The domain's
 //! `records` and `listing` modules do the work; these only parse and render.
 
-/// Declares `create`, `list`, `get`, `update` and `void` for a field
+/// Declares `create`, `list`, `get`, `update`, `void` and `release` for a field
 /// record (see `domain::records`). Each takes its summary from the doc
 /// comment written before it and its response descriptions from the
 /// strings after its operation id.
@@ -12,7 +12,7 @@ macro_rules! record_endpoints {
         record: $record:ty, new: $new:ty, patch: $patch:ty, filter: $filter:ty,
         tag: $tag:literal, id: $id_doc:literal, url: $url:expr,
         $(#[doc = $create_doc:literal])*
-        create($create_id:literal, $created:literal, $location:literal, $duplicate:literal)
+        create($create_id:literal, $created:literal, $held:literal, $location:literal, $duplicate:literal)
             at $collection:literal by |$state:ident, $principal:ident, $body:ident| $submit:expr;
         $(#[doc = $list_doc:literal])*
         list($list_id:literal, $page:literal);
@@ -22,6 +22,8 @@ macro_rules! record_endpoints {
         update($update_id:literal, $corrected:literal);
         $(#[doc = $void_doc:literal])*
         void($void_id:literal, $voided:literal) at $void_path:literal;
+        $(#[doc = $release_doc:literal])*
+        release($release_id:literal, $released:literal) at $release_path:literal;
     ) => {
         use actix_web::{get, patch, post, web, HttpResponse};
         use uuid::Uuid;
@@ -42,6 +44,10 @@ macro_rules! record_endpoints {
             request_body = $new,
             responses(
                 (status = 201, description = $created, body = View, headers(
+                    ("Location" = String, description = $location),
+                    ("ETag" = String, description = "The record's version, for `If-Match`"),
+                )),
+                (status = 202, description = $held, body = View, headers(
                     ("Location" = String, description = $location),
                     ("ETag" = String, description = "The record's version, for `If-Match`"),
                 )),
@@ -164,6 +170,36 @@ macro_rules! record_endpoints {
         ) -> Result<HttpResponse, ApiError> {
             let (id, reason) = (id.into_inner().into(), body.into_inner().reason);
             respond::record(&records::void::<$record>(&state.db, principal, id, reason, if_match.0).await?)
+        }
+
+        $(#[doc = $release_doc])*
+        #[utoipa::path(
+            tag = $tag, operation_id = $release_id,
+            params(("id" = Uuid, Path, description = $id_doc), IfMatchParam),
+            request_body = VoidRequest,
+            responses(
+                (status = 200, description = $released, body = View, headers(
+                    ("ETag" = String, description = "The released record's version"),
+                )),
+                (status = 403, response = responses::Forbidden),
+                (status = 404, response = responses::NotFound),
+                (status = 409, response = responses::Conflict),
+                (status = 412, response = responses::PreconditionFailed),
+                responses::BodyErrors,
+                responses::SignedInErrors,
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($release_path)]
+        pub async fn release(
+            state: web::Data<AppState>,
+            principal: Principal,
+            id: web::Path<Uuid>,
+            if_match: IfMatch,
+            body: ValidJson<VoidRequest>,
+        ) -> Result<HttpResponse, ApiError> {
+            let (id, reason) = (id.into_inner().into(), body.into_inner().reason);
+            respond::record(&records::release::<$record>(&state.db, principal, id, reason, if_match.0).await?)
         }
     };
 }

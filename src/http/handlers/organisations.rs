@@ -3,7 +3,9 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
-use crate::domain::organisations::{self, NewOrganisation, Organisation, OrganisationFilter, OrganisationPatch};
+use crate::domain::organisations::{
+    self, ChangedOrganisation, NewOrganisation, Organisation, OrganisationFilter, OrganisationPatch,
+};
 use crate::domain::pagination::Page;
 use crate::domain::principal::Principal;
 use crate::http::extract::ValidJson;
@@ -41,13 +43,15 @@ pub async fn create(
     Ok(respond::created(format!("/api/v1/organisations/{}", organisation.id), &organisation))
 }
 
-/// Changes an organisation (admin).
+/// Changes an organisation: an admin anything; a coordinator of it whether
+/// it tracks stock (`tracks_stock` alone). The answer says how many of its
+/// handouts are held for naming no batch.
 #[utoipa::path(
     tag = "organisations", operation_id = "update_organisation",
     params(("id" = Uuid, Path, description = "Organisation id")),
     request_body = OrganisationPatch,
     responses(
-        (status = 200, description = "The changed organisation", body = Organisation),
+        (status = 200, description = "The changed organisation", body = ChangedOrganisation),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         responses::BodyErrors,

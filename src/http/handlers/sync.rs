@@ -13,11 +13,15 @@ use crate::domain::sync::{Judged, Reference, SyncRequest};
 use crate::http::extract::ValidJson;
 use crate::http::problem::{responses, ApiError};
 use crate::http::state::AppState;
+use crate::model::records::HeldReason;
 
 crate::text_enum! {
     pub enum ItemStatus {
         /// Stored now.
         Created = "created",
+        /// Stored now as held, not counted: `held_reasons` says what stands in its way. Do not
+        /// send it again: a coordinator releases it (or voids it).
+        Held = "held",
         /// Stored before; nothing new was written.
         Duplicate = "duplicate",
         /// Another record has this id: give this one a new id.
@@ -34,6 +38,9 @@ pub struct ItemResult {
     pub status: ItemStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Why a `held` record is held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_reasons: Vec<HeldReason>,
 }
 
 /// One result per item, in the order sent.
@@ -46,15 +53,16 @@ pub struct SyncResponse {
 
 /// How an item's judgement is answered: its errors in the words of any other answer.
 fn item_result(judged: Judged) -> ItemResult {
-    let (status, errors) = match judged.outcome {
-        Ok(Submission::Created(())) => (ItemStatus::Created, Vec::new()),
-        Ok(Submission::Duplicate(())) => (ItemStatus::Duplicate, Vec::new()),
+    let (status, errors, held_reasons) = match judged.outcome {
+        Ok(Submission::Created(_)) => (ItemStatus::Created, Vec::new(), Vec::new()),
+        Ok(Submission::Held(reasons)) => (ItemStatus::Held, Vec::new(), reasons.into_reasons()),
+        Ok(Submission::Duplicate(_)) => (ItemStatus::Duplicate, Vec::new(), Vec::new()),
         Err(error) => {
             let status = if error.code() == Code::IdConflict { ItemStatus::Conflict } else { ItemStatus::Invalid };
-            (status, ApiError::from(error).item_errors())
+            (status, ApiError::from(error).item_errors(), Vec::new())
         }
     };
-    ItemResult { id: judged.id, status, errors }
+    ItemResult { id: judged.id, status, errors, held_reasons }
 }
 
 fn item_results(judged: Vec<Judged>) -> Vec<ItemResult> {
@@ -62,13 +70,19 @@ fn item_results(judged: Vec<Judged>) -> Vec<ItemResult> {
 }
 
 /// Stores a phone's queue (handouts, reversal reports, trainings): up to 500 records, each judged on its own and
-/// answered in order as created, duplicate, conflict or invalid. Sending
-/// the same queue again creates nothing new.
+/// answered in order as created, held, duplicate, conflict or invalid. A
+/// record of something that happened is held, never refused, when only a
+/// rule about the world (a certificate, stock, a batch, the time, a
+/// person's standing) stands in its way; `invalid` is for a record that
+/// cannot be read or names nothing that exists. Sending the same queue
+/// again creates nothing new. A caller who may submit no records
+/// (a commissioner) gets 403 for the whole call.
 #[utoipa::path(
     tag = "sync",
     request_body = SyncRequest,
     responses(
         (status = 200, description = "A result per item, in the order sent", body = SyncResponse),
+        (status = 403, response = responses::Forbidden),
         responses::BodyErrors,
         responses::SignedInErrors,
     ),

@@ -57,10 +57,7 @@ async fn hostile_text_is_refused_or_stored_verbatim(app: TestApp) {
             for (name, text) in HOSTILE_TEXT {
                 // A new record per request, so that an accepted void or
                 // rename does not stop the next case from getting as far.
-                let path = match route.collection() {
-                    Some(collection) => route.template.replace("{id}", &world.fresh(&app, &collection).await),
-                    None => route.template.clone(),
-                };
+                let path = world.fresh_path(&app, route).await;
                 let raw = serde_json::to_string(text).expect("text");
                 let case =
                     Case::new(format!("{}: {name}", field.name()), with_field(&world.base(schema), &field.path, &raw));
@@ -142,10 +139,7 @@ async fn hostile_text_is_refused_or_stored_verbatim(app: TestApp) {
     // batch's balance): the valid bodies the corpus starts from must
     // themselves be accepted, or the field cases prove little.
     for route in world.routes.iter().filter(|r| r.secured) {
-        let path = match route.collection() {
-            Some(collection) => route.template.replace("{id}", &world.fresh(&app, &collection).await),
-            None => route.template.clone(),
-        };
+        let path = world.fresh_path(&app, route).await;
         let body = world.base(route.schema.as_deref().unwrap_or(""));
         let reply = app.request(route.method.clone(), &path, Some(world.writer_token(route)), Some(&body)).await;
         let all_created = !reply.body["kit_issues"].is_array()

@@ -11,6 +11,10 @@ use crate::harness::{TestApp, PASSWORD, PRENOXAD};
 
 /// Who sends the corpus to a route: someone allowed to write there.
 fn writer_of(template: &str) -> Who {
+    // A held record is released by a coordinator or an admin, not its author.
+    if template.ends_with("/release") {
+        return Who::Admin;
+    }
     let field_work = ["/api/v1/kit-issues", "/api/v1/reversals", "/api/v1/sync", "/api/v1/trainings"];
     if field_work.iter().any(|prefix| template.starts_with(prefix)) {
         Who::Fieldworker
@@ -35,6 +39,9 @@ pub(super) struct World {
     fieldworker_id: String,
     /// A peer who attends trainings and is certified on them.
     peer_id: String,
+    /// A peer of an organisation beyond the fieldworker's reach: a session
+    /// naming them is held.
+    far_peer_id: String,
     pub(super) area: String,
     pub(super) organisation: String,
     pub(super) commissioner_id: String,
@@ -59,6 +66,8 @@ impl World {
         let admin_id = app.get("/api/v1/me", &admin).await.body["id"].as_str().expect("admin id").to_owned();
         let (area, organisation) = app.hub(&admin, "Hostile Input Hub").await;
         let (peer_id, _) = app.user(&admin, "peer@hostile.example", &["peer"], &organisation).await;
+        let (_, far_organisation) = app.hub(&admin, "Far Away Hub").await;
+        let (far_peer_id, _) = app.user(&admin, "far@hostile.example", &["peer"], &far_organisation).await;
         let (fieldworker_id, fieldworker) =
             app.user(&admin, "fieldworker@hostile.example", &["peer", "trainer"], &organisation).await;
         app.create(
@@ -90,6 +99,7 @@ impl World {
             fieldworker,
             fieldworker_id,
             peer_id,
+            far_peer_id,
             area,
             organisation,
             commissioner_id,
@@ -145,6 +155,56 @@ impl World {
         let reply = app.post(collection, token, body).await;
         assert!(reply.status.is_success(), "POST {collection}: {} {}", reply.status, reply.body);
         reply.body["id"].as_str().expect("the new record's id").to_owned()
+    }
+
+    /// The route's path with a new record of its collection for `{id}`: for
+    /// a release, one held for what releasing can let through.
+    pub(super) async fn fresh_path(&self, app: &TestApp, route: &Route) -> String {
+        let Some(collection) = route.collection() else { return route.template.clone() };
+        let id = if route.template.ends_with("/release") {
+            self.held(app, &collection).await
+        } else {
+            self.fresh(app, &collection).await
+        };
+        route.template.replace("{id}", &id)
+    }
+
+    /// A new held record of `collection` that an admin may release: a
+    /// handout from before the fieldworker's certificate, a session naming
+    /// someone beyond their reach, a report dated ahead of the clock and
+    /// then put right.
+    async fn held(&self, app: &TestApp, collection: &str) -> String {
+        let (body, fixed) = match collection {
+            "/api/v1/kit-issues" => {
+                let mut kit = self.kit_issue(false);
+                kit["issued_at"] = json!((chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339());
+                (kit, None)
+            }
+            "/api/v1/trainings" => {
+                let mut session = self.base("NewTraining");
+                session["attendee_ids"] = json!([self.peer_id, self.far_peer_id]);
+                (session, None)
+            }
+            "/api/v1/reversals" => {
+                let mut report = self.reversal(false);
+                report["occurred_at"] = json!((chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339());
+                (report, Some(json!({"occurred_at": now()})))
+            }
+            other => panic!("no held record of {other}"),
+        };
+        let reply = app.post(collection, &self.fieldworker, body).await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.body["state"].as_str()),
+            (202, Some("held")),
+            "{collection}: {}",
+            reply.body
+        );
+        let id = reply.body["id"].as_str().expect("the held record's id").to_owned();
+        if let Some(fix) = fixed {
+            let reply = app.patch(&format!("{collection}/{id}"), &self.fieldworker, fix).await;
+            assert_eq!(reply.status, 200, "{collection}/{id}: {}", reply.body);
+        }
+        id
     }
 
     /// The route's path, with the fixture of its collection for `{id}`.

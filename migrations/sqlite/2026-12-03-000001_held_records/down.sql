@@ -1,0 +1,15 @@
+DROP INDEX trainings_held;
+ALTER TABLE trainings DROP COLUMN release_reason;
+ALTER TABLE trainings DROP COLUMN released_at;
+ALTER TABLE trainings DROP COLUMN held_reasons;
+ALTER TABLE trainings DROP COLUMN state;
+DROP INDEX reversals_held;
+ALTER TABLE reversals DROP COLUMN release_reason;
+ALTER TABLE reversals DROP COLUMN released_at;
+ALTER TABLE reversals DROP COLUMN held_reasons;
+ALTER TABLE reversals DROP COLUMN state;
+DROP INDEX kit_issues_held;
+ALTER TABLE kit_issues DROP COLUMN release_reason;
+ALTER TABLE kit_issues DROP COLUMN released_at;
+ALTER TABLE kit_issues DROP COLUMN held_reasons;
+ALTER TABLE kit_issues DROP COLUMN state;
