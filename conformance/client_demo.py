@@ -19,17 +19,18 @@ BASE, FIXTURE, CLIENT_DIR = sys.argv[1:4]
 sys.path.insert(0, CLIENT_DIR)
 
 from naloxone_client import AuthenticatedClient, Client  # noqa: E402
-from naloxone_client.api.auth import login  # noqa: E402
+from naloxone_client.api.auth import sign_in as login  # noqa: E402
 from naloxone_client.api.kit_issues import create_kit_issue  # noqa: E402
 from naloxone_client.api.reversals import create_reversal  # noqa: E402
-from naloxone_client.api.statistics import kits as kit_stats  # noqa: E402
-from naloxone_client.api.statistics import summary as summary_stats  # noqa: E402
-from naloxone_client.api.sync import sync  # noqa: E402
+from naloxone_client.api.statistics import get_kit_stats as kit_stats  # noqa: E402
+from naloxone_client.api.statistics import get_stats_summary as summary_stats  # noqa: E402
+from naloxone_client.api.sync import sync_records as sync  # noqa: E402
 from naloxone_client.types import Unset  # noqa: E402
 from naloxone_client.models import (  # noqa: E402
     AdministeredBy,
     HeldReasonCode,
-    ItemStatus,
+    HeldItem,
+    InvalidItem,
     KitIssue,
     KitSetting,
     KitStatsTable,
@@ -115,12 +116,14 @@ queue = [
 response = sync.sync_detailed(client=peer, body=SyncRequest(kit_issues=queue))
 check(response.status_code == 200 and isinstance(response.parsed, SyncResponse), "sync answers 200")
 results = response.parsed.kit_issues
-check([r.status for r in results] == [ItemStatus.CREATED, ItemStatus.CREATED, ItemStatus.DUPLICATE, ItemStatus.HELD,
-                                      ItemStatus.INVALID],
+check([r.status.value for r in results] == ["created", "created", "duplicate", "held", "invalid"],
       f"sync results in order: {[r.status for r in results]}")
-check([r.id for r in results] == [str(k.id) for k in queue], "sync results name the records sent")
-check([h.code for h in results[3].held_reasons] == [HeldReasonCode.CONSENT_NOT_RECORDED], "the held record says why")
-check(any(e.field == "quantity" for e in results[4].errors), "the refused record names its field")
+check([str(r.id) for r in results] == [str(k.id) for k in queue], "sync results name the records sent")
+held, invalid = results[3], results[4]
+check(isinstance(held, HeldItem) and [h.code for h in held.held_reasons] == [HeldReasonCode.CONSENT_NOT_RECORDED],
+      "the held record says why")
+check(isinstance(invalid, InvalidItem) and any(e.field == "quantity" for e in invalid.errors),
+      "the refused record names its field")
 
 # A reversal with a replacement kit handed out on the spot.
 reversal = NewReversal(

@@ -5,6 +5,8 @@
 //! record read from an already parsed `serde_json::Value` would have lost
 //! a repeated key (the last one wins there) before anyone could refuse it.
 
+use std::borrow::Cow;
+
 use serde_json::value::RawValue;
 
 use serde::de::DeserializeOwned;
@@ -16,6 +18,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(not_an_object());
     }
+    let bytes = &whole_numbers_as_integers(bytes)[..];
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // serde_json calls some type mismatches (`true` for an enum) syntax errors.
@@ -32,6 +35,102 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 /// well-formed JSON, so every refusal is a field error.
 pub fn decode_item<T: DeserializeOwned>(item: &RawValue) -> Result<T, Error> {
     decode_json(item.get().as_bytes())
+}
+
+/// JSON Schema counts a number with a zero fraction (`97.0`, `1e2`) as an
+/// integer, and so do generated clients that write every number as a
+/// float; serde does not. Such numbers are rewritten as integers (`97`,
+/// `100`) before decoding, outside strings only, so that an integer field
+/// takes what its schema allows and a number field reads the same value.
+/// A fraction (`1.5`) is left alone, and so is a number too long to be any
+/// integer field's value.
+fn whole_numbers_as_integers(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let (mut i, mut copied, mut in_string) = (0, 0, false);
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if in_string {
+            match byte {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if byte == b'-' || byte.is_ascii_digit() {
+            let end = bytes[i..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')))
+                .map_or(bytes.len(), |n| i + n);
+            if let Some(integer) = std::str::from_utf8(&bytes[i..end]).ok().and_then(as_integer) {
+                let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
+                out.extend_from_slice(&bytes[copied..i]);
+                out.extend_from_slice(integer.as_bytes());
+                copied = end;
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    match out {
+        None => Cow::Borrowed(bytes),
+        Some(mut out) => {
+            out.extend_from_slice(&bytes[copied..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// A JSON number with a fraction or an exponent, written as the integer it
+/// equals exactly; `None` for a plain integer, a fraction, or a number of
+/// more than 20 digits.
+fn as_integer(number: &str) -> Option<String> {
+    let (negative, unsigned) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i32>().ok()?),
+        None if unsigned.contains('.') => (unsigned, 0),
+        None => return None,
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        // JSON's grammar: digits on both sides of a point, no leading zero.
+        Some((_, "")) => return None,
+        Some(parts) => parts,
+        None => (mantissa, ""),
+    };
+    let leading_zero = whole.len() > 1 && whole.starts_with('0');
+    if whole.is_empty() || leading_zero || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut digits = format!("{whole}{fraction}");
+    let shift = exponent.checked_sub(i32::try_from(fraction.len()).ok()?)?;
+    if shift >= 0 {
+        if digits.len() + usize::try_from(shift).ok()? > 20 {
+            return None;
+        }
+        digits.extend(std::iter::repeat_n('0', usize::try_from(shift).ok()?));
+    } else {
+        let dropped = usize::try_from(-shift).ok()?;
+        if dropped > digits.len() || !digits[digits.len() - dropped..].bytes().all(|b| b == b'0') {
+            return None;
+        }
+        digits.truncate(digits.len() - dropped);
+    }
+    let digits = digits.trim_start_matches('0');
+    Some(match (digits.is_empty(), negative) {
+        (true, _) => "0".to_owned(),
+        (false, true) => format!("-{digits}"),
+        (false, false) => digits.to_owned(),
+    })
 }
 
 fn malformed(error: &serde_json::Error) -> Error {
@@ -80,6 +179,35 @@ pub fn strip_position(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_are_read_as_integers() {
+        for (number, integer) in [
+            ("97.0", Some("97")),
+            ("1e2", Some("100")),
+            ("-3.00", Some("-3")),
+            ("9.7E1", Some("97")),
+            ("2500e-2", Some("25")),
+            ("0.0", Some("0")),
+            ("-0.0", Some("0")),
+            ("1.5", None),
+            ("1e-2", None),
+            ("97", None),
+            ("1e400", None),
+            ("1.", None),
+            ("01.0", None),
+            ("1e+2", Some("100")),
+            ("1e", None),
+        ] {
+            assert_eq!(as_integer(number).as_deref(), integer, "{number}");
+        }
+        let body = br#"{"a": 5.0, "b": "5.0 \" 7.0", "c": [1e1, 2.5]}"#;
+        assert_eq!(
+            std::str::from_utf8(&whole_numbers_as_integers(body)).unwrap(),
+            r#"{"a": 5, "b": "5.0 \" 7.0", "c": [10, 2.5]}"#
+        );
+        assert!(matches!(whole_numbers_as_integers(b"{\"a\": 5}"), Cow::Borrowed(_)));
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

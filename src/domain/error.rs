@@ -10,6 +10,9 @@ use crate::model::records::{HeldReason, HeldReasons};
 
 crate::text_enum! {
     /// Every stable, machine-readable problem code an answer can carry.
+    /// Each operation lists those it can answer, by status, in
+    /// `x-problem-codes`.
+    #[schema(as = ProblemCode)]
     pub enum Code {
         // The request itself.
         BadRequest = "bad_request",
@@ -36,7 +39,6 @@ crate::text_enum! {
         SelfCertification = "self_certification",
         NotFound = "not_found",
         // What is stored.
-        AlreadyExists = "already_exists",
         IdConflict = "id_conflict",
         EmailTaken = "email_taken",
         NameTaken = "name_taken",
@@ -227,7 +229,7 @@ impl Error {
     /// Another transaction got in the way (see `domain::transaction`):
     /// stored a row with the same key first, or deadlocked with this one.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Contended) || self.code() == Code::AlreadyExists
+        matches!(self, Error::Contended)
     }
 }
 
@@ -236,7 +238,9 @@ impl From<crate::storage::Error> for Error {
         use crate::storage::Error as Storage;
         match error {
             Storage::NotFound => Error::NotFound("record"),
-            Storage::Duplicate => Error::conflict(Code::AlreadyExists, "a record with these values already exists"),
+            // Another transaction stored the same key first: tried again, the
+            // write sees its row (and answers as its rules say) or is busy.
+            Storage::Duplicate => Error::Contended,
             Storage::MissingReference => Error::Unprocessable {
                 code: Code::InvalidReference,
                 detail: "the request refers to a record that does not exist".into(),
@@ -318,7 +322,7 @@ mod tests {
         let Error::Invalid(errors) = error else { panic!("not a validation error") };
         assert_eq!(errors[0].field, "replacement.quantity");
         assert!(Error::Unavailable.ends_the_call());
-        assert!(Error::conflict(Code::AlreadyExists, "x").ends_the_call());
+        assert!(Error::from(crate::storage::Error::Duplicate).ends_the_call());
         assert!(!Error::conflict(Code::EmailTaken, "x").ends_the_call());
     }
 }

@@ -22,7 +22,7 @@ pub struct PageParams {
     /// How many items to return (1 to 200, default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page; empty or absent for the first page.
     pub cursor: Option<String>,
 }
 
@@ -40,8 +40,9 @@ impl PageParams {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(Error::bad_query(format!("limit must be between 1 and {MAX_LIMIT}")));
         }
-        let after = match &self.cursor {
-            None => None,
+        let after = match self.cursor.as_deref() {
+            // `cursor=` is how some clients write an absent one.
+            None | Some("") => None,
             Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| Error::BadRequest {
                 code: Code::InvalidCursor,
                 detail: "the cursor is not one this server gave".into(),
@@ -93,6 +94,8 @@ fn encode_cursor(id: &str) -> String {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Send it back as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -133,6 +136,8 @@ mod tests {
         let request = PageParams { limit: None, cursor: Some(cursor) }.resolve().unwrap();
         assert_eq!(request.after, Some(id));
         assert!(PageParams { limit: None, cursor: Some("not-a-cursor".into()) }.resolve().is_err());
+        let empty = PageParams { limit: None, cursor: Some(String::new()) }.resolve().unwrap();
+        assert_eq!(empty.after, None, "an empty cursor is the first page");
     }
 
     #[derive(Debug, Deserialize)]

@@ -31,24 +31,24 @@ const MAX_ATTENDEES: usize = 500;
 // A session as shown: its row and its attendees.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Training {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: TrainingId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub trainer_id: UserId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub organisation_id: OrganisationId,
     #[schema(value_type = String, format = Date, example = "2026-11-20")]
     pub delivered_on: NaiveDate,
     pub kind: TrainingKind,
     pub setting: TrainingSetting,
     /// Registered users who attended.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub attendee_ids: Vec<UserId>,
     /// People who attended without an account.
     pub anonymous_attendees: i32,
     pub kits_handed_out: i32,
     /// Who recorded it (the trainer, or a coordinator for them).
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub recorded_by: UserId,
     #[serde(with = "crate::model::time::utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]

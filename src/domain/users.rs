@@ -32,7 +32,7 @@ const ORGANISATION_ROLES: &[Role] = &[Role::Coordinator, Role::Trainer, Role::Pe
 /// A user as the API shows it. The password hash never leaves the server.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct User {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: UserId,
     #[schema(value_type = String, example = "peer@hub.example")]
     pub email: Email,
@@ -40,10 +40,10 @@ pub struct User {
     pub display_name: String,
     pub roles: Vec<Role>,
     /// The organisation a coordinator, trainer or peer works for.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub organisation_id: Option<OrganisationId>,
     /// The area a commissioner oversees.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub area_id: Option<AreaId>,
     pub active: bool,
     pub created_at: DateTime<Utc>,

@@ -4,12 +4,15 @@
 //! committed copy is `openapi/openapi.json`; a test fails when the two
 //! drift apart.
 
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use super::problem::{responses, Problem};
-use crate::domain::error::FieldError;
+use crate::domain::error::{Code, FieldError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,7 +45,7 @@ Prometheus metrics are not served on this address (see `--metrics-bind`).",
     ),
     servers((url = "/", description = "The server that serves this document")),
     components(
-        schemas(Problem, FieldError),
+        schemas(Problem, Code, FieldError),
         responses(
             responses::BadRequest,
             responses::Unauthorized,
@@ -89,14 +92,122 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document: these parts and every route's entry.
+/// The whole document: these parts and every route's entry, each
+/// operation with the problem codes it can answer.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, document) = actix_web::App::new()
+    let (_, mut document) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(super::routes::api)
         .split_for_parts();
+    refer_to_page_items(&mut document);
+    for item in document.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            list_problem_codes(operation);
+        }
+    }
     document
+}
+
+/// `Page_KitIssue` and the other pages: utoipa 5 copies the item's schema
+/// into each page (juhaku/utoipa#1586); they refer to it by name instead.
+fn refer_to_page_items(document: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = document.components.as_mut() else { return };
+    let known: Vec<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_").filter(|item| known.iter().any(|k| k == item)) else { continue };
+        let RefOr::T(Schema::Object(page)) = schema else { continue };
+        if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+            items.items = ArrayItems::RefOrSchema(Box::new(Ref::from_schema_name(item).into()));
+        }
+    }
+}
+
+/// `x-problem-codes`: for each error status an operation documents, the
+/// `code`s its problem can carry there (every one is a `ProblemCode`).
+/// The integration tests hold every answer to it.
+fn list_problem_codes(operation: &mut Operation) {
+    let mut by_status = serde_json::Map::new();
+    for status in operation.responses.responses.keys() {
+        let Ok(status) = status.parse::<u16>() else { continue };
+        let codes = problem_codes(operation, status);
+        if !codes.is_empty() {
+            by_status.insert(status.to_string(), codes.iter().map(|code| code.as_str()).collect());
+        }
+    }
+    operation.extensions.get_or_insert_with(Default::default).insert("x-problem-codes".into(), by_status.into());
+}
+
+/// The codes an operation's problem can carry at a status: the status's
+/// own, narrowed by what the operation takes, and the codes of the rules
+/// only some operations have.
+fn problem_codes(operation: &Operation, status: u16) -> Vec<Code> {
+    let id = operation.operation_id.as_deref().unwrap_or_default();
+    let takes = |name: &str| operation.parameters.iter().flatten().any(|p| p.name == name);
+    let has_query = operation.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Query);
+    let has_body = operation.request_body.is_some();
+    let mut codes = Vec::new();
+    match status {
+        400 => {
+            codes.push(Code::BadRequest);
+            if has_query {
+                codes.push(Code::InvalidQuery);
+            }
+            if takes("cursor") {
+                codes.push(Code::InvalidCursor);
+            }
+            if has_body {
+                codes.extend([Code::MalformedJson, Code::UnreadableBody]);
+            }
+        }
+        401 => match id {
+            "sign_in" => codes.extend([Code::InvalidCredentials, Code::AccountInactive]),
+            "refresh_tokens" => codes.extend([
+                Code::InvalidRefreshToken,
+                Code::RefreshTokenExpired,
+                Code::RefreshTokenReused,
+                Code::SessionEnded,
+                Code::AccountInactive,
+            ]),
+            _ => codes.extend([
+                Code::MissingToken,
+                Code::InvalidToken,
+                Code::TokenExpired,
+                Code::SessionEnded,
+                Code::AccountInactive,
+            ]),
+        },
+        403 => {
+            codes.push(Code::Forbidden);
+            match id {
+                "create_kit_issue" | "create_reversal" | "update_kit_issue" => codes.push(Code::CertificateRequired),
+                "create_certificate" => codes.extend([Code::CertificateRequired, Code::SelfCertification]),
+                _ => {}
+            }
+        }
+        404 => codes.push(Code::NotFound),
+        409 => codes.extend(match id {
+            "create_kit_issue" | "create_reversal" | "create_training" => &[Code::IdConflict][..],
+            "update_kit_issue" => &[Code::Voided, Code::InsufficientStock],
+            "update_reversal" | "update_training" => &[Code::Voided],
+            "release_kit_issue" | "release_reversal" | "release_training" => &[Code::Voided, Code::StillHeld],
+            "create_user" | "update_user" => &[Code::EmailTaken],
+            "create_product" => &[Code::NameTaken],
+            "create_stock_movement" => &[Code::InsufficientStock],
+            "get_certificate_token" => &[Code::CertificateNotValid],
+            _ => &[],
+        }),
+        412 => codes.push(Code::PreconditionFailed),
+        413 => codes.push(Code::PayloadTooLarge),
+        415 => codes.push(Code::UnsupportedMediaType),
+        422 => codes.extend([Code::ValidationFailed, Code::InvalidReference, Code::ConstraintViolated]),
+        429 => codes.push(if id == "sign_in" { Code::LoginThrottled } else { Code::RateLimited }),
+        500 => codes.push(Code::InternalError),
+        503 => codes.push(Code::Unavailable),
+        _ => {}
+    }
+    codes
 }
 
 /// The document as committed: pretty JSON with a final newline.

@@ -28,8 +28,7 @@ pub struct Problem {
     pub status: u16,
     #[schema(example = "the request has 1 invalid field")]
     pub detail: String,
-    #[schema(example = "validation_failed")]
-    pub code: String,
+    pub code: Code,
     /// Present on `validation_failed`: one entry per invalid field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(nullable = false)]
@@ -89,7 +88,7 @@ impl ApiError {
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.as_str().to_owned(),
+            code: self.code,
             errors: self.errors.clone(),
         }
     }
@@ -324,7 +323,7 @@ mod tests {
             (StatusCode::CONFLICT, location.as_str())
         );
         assert!(error.problem().detail.contains(&location));
-        assert_eq!(error.problem().code, "id_conflict");
+        assert_eq!(error.problem().code, Code::IdConflict);
     }
 
     #[test]

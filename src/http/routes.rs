@@ -68,8 +68,11 @@ pub fn api(config: &mut ServiceConfig) {
             .service(sync::sync)
             .service(sync::reference)
             .service(stats::kits)
+            .service(stats::kits_csv)
             .service(stats::reversals)
+            .service(stats::reversals_csv)
             .service(stats::trainings)
+            .service(stats::trainings_csv)
             .service(stats::summary)
             .service(stats::spikes),
     );

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
-use utoipa::openapi::{RefOr, Required, Schema};
+use utoipa::openapi::{Ref, RefOr, Required, Schema};
 
 use crate::domain::stats::period::Grain;
 use crate::model::stats::{Dimension, Subject};
@@ -81,6 +81,23 @@ fn row_schema(subject: Subject, with_keys: bool) -> Schema {
     .into()
 }
 
+/// The names of a table's row and totals schemas: `KitStatsRow`, `KitStatsTotals`, …
+fn row_name(subject: Subject) -> String {
+    format!("{}Row", table_prefix(subject))
+}
+
+fn totals_name(subject: Subject) -> String {
+    format!("{}Totals", table_prefix(subject))
+}
+
+fn table_prefix(subject: Subject) -> &'static str {
+    match subject {
+        Subject::KitIssues => "KitStats",
+        Subject::Reversals => "ReversalStats",
+        Subject::Trainings => "TrainingStats",
+    }
+}
+
 fn table_schema(subject: Subject) -> Schema {
     let date = |description: &'static str| {
         ObjectBuilder::new().schema_type(nullable(Type::String)).format(date_format()).description(Some(description))
@@ -95,8 +112,8 @@ fn table_schema(subject: Subject) -> Schema {
                 .schema_type(nullable(Type::Integer))
                 .description(Some("For commissioners: counts below it are suppressed. null: exact counts")),
         )
-        .property("rows", ArrayBuilder::new().items(RefOr::T(row_schema(subject, true))))
-        .property("totals", row_schema(subject, false))
+        .property("rows", ArrayBuilder::new().items(Ref::from_schema_name(row_name(subject))))
+        .property("totals", Ref::from_schema_name(totals_name(subject)))
         .required("from")
         .required("to")
         .required("group_by")
@@ -141,11 +158,6 @@ fn params(subject: Subject) -> Vec<Parameter> {
                 group_names.join(", ")
             ),
         ),
-        query(
-            "format",
-            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["json", "csv"])),
-            "csv: the rows as CSV (as does `Accept: text/csv`)".to_owned(),
-        ),
     ];
     for dimension in dimensions {
         let description = match dimension {
@@ -182,6 +194,11 @@ macro_rules! subject_docs {
         impl utoipa::ToSchema for $table {
             fn name() -> Cow<'static, str> {
                 Cow::Borrowed(stringify!($table))
+            }
+
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                schemas.push((row_name($subject), row_schema($subject, true).into()));
+                schemas.push((totals_name($subject), row_schema($subject, false).into()));
             }
         }
 

@@ -15,11 +15,11 @@ use crate::model::ids::AreaId;
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = areas, treat_none_as_null = true)]
 pub struct Area {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: AreaId,
     #[schema(example = "East Ayrshire")]
     pub name: String,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub parent_id: Option<AreaId>,
     /// Estimated number of people at risk of opioid overdose, for reach figures.
     #[schema(example = 1200)]

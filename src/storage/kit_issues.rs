@@ -22,25 +22,25 @@ use crate::model::values::PostcodeDistrict;
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = kit_issues, treat_none_as_null = true)]
 pub struct KitIssue {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: KitIssueId,
     /// The peer who handed the kits out.
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub distributor_id: UserId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub organisation_id: OrganisationId,
     /// When, by the phone's clock.
     #[serde(with = "crate::model::time::utc")]
     #[schema(value_type = DateTime<Utc>)]
     pub issued_at: NaiveDateTime,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub area_id: AreaId,
     #[schema(value_type = Option<String>, example = "KA1")]
     pub postcode_district: Option<PostcodeDistrict>,
     pub setting: KitSetting,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub product_id: ProductId,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub batch_id: Option<BatchId>,
     /// Number of kits.
     pub quantity: i32,

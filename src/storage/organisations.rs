@@ -15,12 +15,12 @@ use crate::model::reference::OrganisationKind;
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = organisations)]
 pub struct Organisation {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: OrganisationId,
     #[schema(example = "Kilmarnock Recovery Hub")]
     pub name: String,
     pub kind: OrganisationKind,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub area_id: AreaId,
     /// Whether kit handouts draw on stock allocated to the peer.
     pub tracks_stock: bool,

@@ -15,7 +15,7 @@ use crate::model::reference::Route;
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable)]
 #[diesel(table_name = products)]
 pub struct Product {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: ProductId,
     #[schema(example = "Prenoxad 2 mg/2 ml syringe")]
     pub name: String,

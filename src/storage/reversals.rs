@@ -21,23 +21,23 @@ use crate::model::values::PostcodeDistrict;
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = reversals, treat_none_as_null = true)]
 pub struct Reversal {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: ReversalId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub reporter_id: UserId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub organisation_id: OrganisationId,
     /// When, by the phone's clock.
     #[serde(with = "crate::model::time::utc")]
     #[schema(value_type = DateTime<Utc>)]
     pub occurred_at: NaiveDateTime,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub area_id: AreaId,
     #[schema(value_type = Option<String>)]
     pub postcode_district: Option<PostcodeDistrict>,
     pub place: Place,
     pub administered_by: AdministeredBy,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub product_id: ProductId,
     pub doses: i32,
     pub emergency_services_called: YesNoUnknown,
@@ -47,10 +47,10 @@ pub struct Reversal {
     pub age_band: Option<AgeBand>,
     pub gender: Option<Gender>,
     /// The handout whose kit was used, if known.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub kit_issue_id: Option<KitIssueId>,
     /// The kit handed out to replace the one used.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub replacement_kit_issue_id: Option<KitIssueId>,
     /// When the server stored it.
     #[serde(rename = "reported_at", with = "crate::model::time::utc")]

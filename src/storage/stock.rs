@@ -18,11 +18,11 @@ use crate::model::stock::{LedgerKind, WriteOffReason};
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable)]
 #[diesel(table_name = batches)]
 pub struct Batch {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: BatchId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub organisation_id: OrganisationId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub product_id: ProductId,
     #[schema(example = "PX24117")]
     pub lot_number: String,
@@ -36,7 +36,7 @@ pub struct Batch {
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub recalled_at: Option<NaiveDateTime>,
     pub recall_reason: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub created_by: UserId,
     #[serde(with = "crate::model::time::utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
@@ -48,15 +48,15 @@ pub struct Batch {
 pub struct StockMovement {
     pub id: String,
     pub kind: LedgerKind,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub batch_id: BatchId,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub user_id: Option<UserId>,
     pub quantity: i32,
     pub reason: Option<WriteOffReason>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub kit_issue_id: Option<KitIssueId>,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub recorded_by: UserId,
     #[serde(with = "crate::model::time::utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
@@ -82,16 +82,16 @@ impl StockMovement {
 /// Kits of one batch on hand with one holder.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockLine {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub batch_id: BatchId,
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub product_id: ProductId,
     pub lot_number: String,
     #[schema(value_type = String, format = Date)]
     pub expires_on: NaiveDate,
     pub recalled: bool,
     /// The peer holding the kits; null for the organisation's store.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub user_id: Option<UserId>,
     pub on_hand: i32,
 }

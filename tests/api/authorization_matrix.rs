@@ -232,8 +232,11 @@ const TABLE: &[Row] = &[
     row("GET",   "/api/v1/sync/reference",                      Nothing,             [401, 200, 200, 200, 200, 200]),
     // Statistics: commissioners, coordinators and admins; peers and trainers 403.
     row("GET",   "/api/v1/stats/kits",                          Nothing,             [401, 403, 403, 200, 200, 200]),
+    row("GET",   "/api/v1/stats/kits.csv",                      Nothing,             [401, 403, 403, 200, 200, 200]),
     row("GET",   "/api/v1/stats/reversals",                     Nothing,             [401, 403, 403, 200, 200, 200]),
+    row("GET",   "/api/v1/stats/reversals.csv",                 Nothing,             [401, 403, 403, 200, 200, 200]),
     row("GET",   "/api/v1/stats/trainings",                     Nothing,             [401, 403, 403, 200, 200, 200]),
+    row("GET",   "/api/v1/stats/trainings.csv",                 Nothing,             [401, 403, 403, 200, 200, 200]),
     row("GET",   "/api/v1/stats/summary",                       Nothing,             [401, 403, 403, 200, 200, 200]),
     row("GET",   "/api/v1/alerts/spikes",                       Nothing,             [401, 403, 403, 200, 200, 200]),
 ];

@@ -252,7 +252,7 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self.client.request(method, self.url(path));
+        let mut request = self.client.request(method.clone(), self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -271,7 +271,9 @@ impl TestApp {
         } else {
             serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply { status, headers, body }
+        let reply = Reply { status, headers, body };
+        crate::documented::check(&method, path, status.as_u16(), reply.is_problem().then(|| reply.code()));
+        reply
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {

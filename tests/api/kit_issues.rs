@@ -18,6 +18,7 @@ both_backends!(
     corrections_and_voids_are_audited_and_windowed,
     recipient_codes_are_stored_only_as_keyed_hashes,
     handouts_filter,
+    a_whole_number_written_as_a_float_is_an_integer,
 );
 
 fn at(offset: Duration) -> String {
@@ -395,4 +396,19 @@ async fn handouts_filter(app: TestApp) {
     assert_eq!(count(app.get(&format!("/api/v1/kit-issues?distributor_id={}", o.peer_id), &o.admin).await), 2);
     assert_eq!(count(app.get("/api/v1/kit-issues?voided=true", &o.coordinator).await), 0);
     assert_eq!(app.get("/api/v1/kit-issues?settings=outreach", &o.coordinator).await.status, StatusCode::BAD_REQUEST);
+}
+
+/// JSON Schema counts `3.0` and `1e1` as integers; clients that write every
+/// number as a float are understood. A fraction is still refused.
+async fn a_whole_number_written_as_a_float_is_an_integer(app: TestApp) {
+    let o = app.outreach(false).await;
+    for (written, kits) in [(json!(3.0), 3), (json!(1e1), 10)] {
+        let mut body = tally(&o.area, 1);
+        body["quantity"] = written.clone();
+        let reply = app.post("/api/v1/kit-issues", &o.peer, body).await;
+        assert_eq!((reply.status, reply.body["quantity"].clone()), (StatusCode::CREATED, json!(kits)), "{written}");
+    }
+    let mut fraction = tally(&o.area, 1);
+    fraction["quantity"] = json!(2.5);
+    assert_eq!(app.post("/api/v1/kit-issues", &o.peer, fraction).await.error_fields(), ["quantity"]);
 }

@@ -10,6 +10,7 @@ mod auth;
 mod authorization_matrix;
 mod certificates;
 mod concurrency;
+mod documented;
 mod held_records;
 mod hostile_input;
 mod http_surface;

@@ -35,3 +35,45 @@ fn every_operation_documents_its_errors() {
     }
     assert!(spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer");
 }
+
+/// `ProblemCode` lists every code the server has; each one is answered by
+/// some operation (so listed in its `x-problem-codes`) or, for
+/// `method_not_allowed`, by any path asked with a method it does not take.
+/// Every listed code is one of `ProblemCode`.
+#[test]
+fn every_problem_code_is_listed_where_it_is_answered() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let all: BTreeSet<&str> = naloxone_tracker::domain::error::Code::ALL.iter().map(|code| code.as_str()).collect();
+    let enumerated: BTreeSet<&str> = spec["components"]["schemas"]["ProblemCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c.as_str())
+        .collect();
+    assert_eq!(enumerated, all, "ProblemCode is the server's Code");
+    assert_eq!(
+        spec["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ProblemCode"
+    );
+    let mut listed = BTreeSet::from(["method_not_allowed"]);
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for (status, codes) in operation["x-problem-codes"].as_object().unwrap() {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path}: codes for {status}, which it does not answer"
+                );
+                for code in codes.as_array().unwrap() {
+                    let code = code.as_str().unwrap();
+                    assert!(all.contains(code), "{method} {path}: {code} is no ProblemCode");
+                    listed.insert(code);
+                }
+            }
+            for status in responses.keys().filter(|s| s.as_str() >= "400") {
+                assert!(operation["x-problem-codes"].get(status).is_some(), "{method} {path}: no codes for {status}");
+            }
+        }
+    }
+    assert_eq!(listed, all, "codes no operation lists");
+}

@@ -31,20 +31,20 @@ use crate::storage::{locks, trainings, users, Database, DbConnection};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Certificate {
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: CertificateId,
     /// The holder.
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub user_id: UserId,
     pub level: CertificateLevel,
     /// The training it was earned at, if recorded.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub training_id: Option<TrainingId>,
     /// The issuing organisation.
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub organisation_id: OrganisationId,
     /// The trainer (or admin) who issued it.
-    #[schema(value_type = String)]
+    #[schema(value_type = uuid::Uuid)]
     pub issued_by: UserId,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,

@@ -42,7 +42,6 @@ pub struct Request {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub filters: Vec<(Dimension, String)>,
-    pub csv: bool,
 }
 
 fn invalid(detail: impl Into<String>) -> Error {
@@ -76,8 +75,8 @@ fn parse_filter(dimension: Dimension, text: &str) -> Result<String, Error> {
 }
 
 impl Request {
-    /// Reads a query string: `from`, `to`, `group_by` (comma separated),
-    /// `format` and a filter per dimension of the subject. Anything else
+    /// Reads a query string: `from`, `to`, `group_by` (comma separated)
+    /// and a filter per dimension of the subject. Anything else
     /// is refused, so that a misspelt filter never widens an answer.
     pub fn parse(subject: Subject, query: &str) -> Result<Request, Error> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| invalid(e.to_string()))?;
@@ -92,13 +91,6 @@ impl Request {
             match name.as_str() {
                 "from" => request.from = Some(parse_date(name, value)?),
                 "to" => request.to = Some(parse_date(name, value)?),
-                "format" => {
-                    request.csv = match value.as_str() {
-                        "csv" => true,
-                        "json" => false,
-                        _ => return Err(invalid("format: expected json or csv")),
-                    }
-                }
                 "group_by" => request.parse_group_by(&dimensions, value)?,
                 _ => {
                     let dimension = dimensions
@@ -431,7 +423,7 @@ mod tests {
             "from=2025-13-01",
             "from=2025-02-01&to=2025-01-01",
             "colour=red",
-            "format=xml",
+            "format=csv",
             "from=2025-01-01&from=2025-01-02",
             "to=-262143-01-01",
             "from=+10000-01-01",

@@ -20,6 +20,7 @@ use crate::http::state::AppState;
 /// login_throttled`, its wait in `Retry-After` and in `detail`; a
 /// coordinator or an admin can lift it (`POST /api/v1/users/{id}/unlock`).
 #[utoipa::path(
+    operation_id = "sign_in",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -52,6 +53,7 @@ pub async fn login(
 /// refresh_token_reused`, and the whole session ends, its access tokens
 /// with it.
 #[utoipa::path(
+    operation_id = "refresh_tokens",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -72,6 +74,7 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>
 /// access tokens stop working at once. Unknown tokens are accepted, so that
 /// signing out twice is harmless.
 #[utoipa::path(
+    operation_id = "sign_out",
     tag = "auth",
     request_body = RefreshRequest,
     responses(

@@ -66,6 +66,7 @@ pub async fn create(
 /// Revokes a certificate: its issuer, a coordinator of the holder's
 /// organisation, or an admin. Revoking a revoked certificate changes nothing.
 #[utoipa::path(
+    operation_id = "revoke_certificate",
     tag = "certificates",
     params(("id" = Uuid, Path, description = "Certificate id")),
     request_body = VoidRequest,
@@ -95,6 +96,7 @@ pub async fn revoke(
 /// A revoked, expired or suspended one (its holder deactivated) is 409
 /// `certificate_not_valid`.
 #[utoipa::path(
+    operation_id = "get_certificate_token",
     tag = "certificates",
     params(("id" = Uuid, Path, description = "Certificate id")),
     responses(
@@ -123,6 +125,7 @@ pub async fn token(
 /// initials. `suspended`: it would be valid, but its holder's account is
 /// deactivated; it authorises nothing. Rate limited per client address.
 #[utoipa::path(
+    operation_id = "verify_certificate",
     tag = "certificates",
     params(("code" = String, Path, description = "The verification code; case, dashes and spaces do not matter")),
     responses(
@@ -152,6 +155,7 @@ pub async fn verify(
 
 /// The public key that signs certificate tokens (RFC 7517).
 #[utoipa::path(
+    operation_id = "get_signing_keys",
     tag = "certificates",
     responses((status = 200, description = "The key set", body = JwkSet))
 )]

@@ -16,7 +16,11 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+#[utoipa::path(
+    operation_id = "get_health",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = Health))
+)]
 #[get("/health")]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -24,6 +28,7 @@ pub async fn health() -> HttpResponse {
 
 /// The database answers.
 #[utoipa::path(
+    operation_id = "get_readiness",
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Health),

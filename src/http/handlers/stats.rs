@@ -1,5 +1,5 @@
 //! `/api/v1/stats/*` and `/api/v1/alerts/spikes`: statistics for
-//! commissioners, coordinators and admins, as JSON or CSV.
+//! commissioners, coordinators and admins, as JSON or (on `.csv` paths) CSV.
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -14,129 +14,125 @@ use crate::http::stats_docs::{
     KitStatsParams, KitStatsTable, ReversalStatsParams, ReversalStatsTable, TrainingStatsParams, TrainingStatsTable,
 };
 
-/// Whether the caller asked for CSV: `format=csv`, or an Accept header
-/// naming text/csv when no format was given.
-fn wants_csv(request: &HttpRequest, format_csv: bool) -> bool {
-    let format_given = request.query_string().split('&').any(|p| p.starts_with("format="));
-    format_csv
-        || (!format_given
-            && request
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.split(',').any(|m| m.trim().starts_with("text/csv"))))
-}
-
-/// Answers `/stats/{subject}` as JSON or CSV.
-async fn answer(
+/// Answers `/stats/{subject}`: the table as JSON.
+async fn answer_json(
     state: web::Data<AppState>,
     principal: Principal,
     http: HttpRequest,
     subject: Subject,
 ) -> Result<HttpResponse, ApiError> {
     let table = stats::answer(&state.db, principal, state.disclosure_threshold, subject, http.query_string()).await?;
-    if wants_csv(&http, table.request.csv) {
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.csv\"", subject.table_name().replace('_', "-")),
-            ))
-            .body(table.to_csv()))
-    } else {
-        Ok(HttpResponse::Ok().json(table.to_json()))
-    }
+    Ok(HttpResponse::Ok().json(table.to_json()))
 }
 
-/// Handouts: kits, doses and first supplies, by any of period, area,
-/// organisation, setting, recipient type, supply, repeat reason and product.
-///
-/// Voided handouts never count; corrected ones count as corrected. A
-/// commissioner sees their area and the areas beneath it, a coordinator
-/// their organisation, an admin everything. For commissioners, counts
-/// from 1 to the disclosure threshold − 1 (5 by default) are `null` and
-/// named in the row's `suppressed`; wherever a total would let a single
-/// hidden count be worked out, the next smallest count in that column (or
-/// the total) is hidden too, and doses are hidden with their kits. Zeros
-/// stay visible. Ask for CSV with `format=csv` or `Accept: text/csv`;
-/// there a suppressed count is `c`.
-#[utoipa::path(
-    tag = "statistics",
-    params(KitStatsParams),
-    responses(
-        (status = 200, description = "One row per group, and the totals", content(
-            (KitStatsTable = "application/json"),
-            (String = "text/csv", example = json!("period,area_id,kits,doses,first_supplies\r\n2026-01,0194…,12,42,c\r\n")),
-        )),
-        (status = 400, response = responses::BadRequest),
-        (status = 403, response = responses::Forbidden),
-        responses::SignedInErrors,
-    ),
-    security(("bearer" = []))
-)]
-#[get("/stats/kits")]
-pub async fn kits(
+/// Answers `/stats/{subject}.csv`: the same table's rows for a spreadsheet.
+async fn answer_csv(
     state: web::Data<AppState>,
     principal: Principal,
     http: HttpRequest,
+    subject: Subject,
 ) -> Result<HttpResponse, ApiError> {
-    answer(state, principal, http, Subject::KitIssues).await
+    let table = stats::answer(&state.db, principal, state.disclosure_threshold, subject, http.query_string()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}.csv\"", subject.table_name().replace('_', "-")),
+        ))
+        .body(table.to_csv()))
 }
 
-/// Reversal reports: reports, outcomes (survived, died, unknown) and doses
-/// given, by any of period, area, organisation, outcome, administered by,
-/// place and product. Scope, disclosure control and CSV as for
-/// `/stats/kits`; a single hidden outcome is never left derivable from
-/// the row's reports.
-#[utoipa::path(
-    tag = "statistics",
-    params(ReversalStatsParams),
-    responses(
-        (status = 200, description = "One row per group, and the totals", content(
-            (ReversalStatsTable = "application/json"),
-            (String = "text/csv"),
-        )),
-        (status = 400, response = responses::BadRequest),
-        (status = 403, response = responses::Forbidden),
-        responses::SignedInErrors,
-    ),
-    security(("bearer" = []))
-)]
-#[get("/stats/reversals")]
-pub async fn reversals(
-    state: web::Data<AppState>,
-    principal: Principal,
-    http: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    answer(state, principal, http, Subject::Reversals).await
+/// Declares the JSON and the CSV operation of one statistics table.
+macro_rules! stats_table {
+    (
+        $(#[doc = $doc:literal])*
+        subject: $subject:expr, table: $table:ty, params: $params:ty, example: $csv_example:literal,
+        json: $json_fn:ident = $json_id:literal at $json_path:literal,
+        csv: $csv_fn:ident = $csv_id:literal at $csv_path:literal,
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            operation_id = $json_id,
+            tag = "statistics",
+            params($params),
+            responses(
+                (status = 200, description = "One row per group, and the totals", body = $table),
+                (status = 400, response = responses::BadRequest),
+                (status = 403, response = responses::Forbidden),
+                responses::SignedInErrors,
+            ),
+            security(("bearer" = []))
+        )]
+        #[get($json_path)]
+        pub async fn $json_fn(state: web::Data<AppState>, principal: Principal, http: HttpRequest) -> Result<HttpResponse, ApiError> {
+            answer_json(state, principal, http, $subject).await
+        }
+
+        /// The same table's rows as CSV (RFC 4180) with a header row, for a
+        /// spreadsheet; a suppressed count is `c`. Parameters, scope and
+        /// disclosure control as for the JSON table.
+        #[utoipa::path(
+            operation_id = $csv_id,
+            tag = "statistics",
+            params($params),
+            responses(
+                (status = 200, description = "The rows as CSV", content_type = "text/csv", body = String,
+                    headers(("Content-Disposition" = String, description = "attachment, with a file name")),
+                    example = json!($csv_example)),
+                (status = 400, response = responses::BadRequest),
+                (status = 403, response = responses::Forbidden),
+                responses::SignedInErrors,
+            ),
+            security(("bearer" = []))
+        )]
+        #[get($csv_path)]
+        pub async fn $csv_fn(state: web::Data<AppState>, principal: Principal, http: HttpRequest) -> Result<HttpResponse, ApiError> {
+            answer_csv(state, principal, http, $subject).await
+        }
+    };
 }
 
-/// Trainings: sessions, people trained and certificates issued, by any of
-/// period, area (the organisation's), organisation and kind. A
-/// certificate counts with the session it was issued on (or on the day it
-/// was issued, when it names none). Scope, disclosure control and CSV as
-/// for `/stats/kits`.
-#[utoipa::path(
-    tag = "statistics",
-    params(TrainingStatsParams),
-    responses(
-        (status = 200, description = "One row per group, and the totals", content(
-            (TrainingStatsTable = "application/json"),
-            (String = "text/csv"),
-        )),
-        (status = 400, response = responses::BadRequest),
-        (status = 403, response = responses::Forbidden),
-        responses::SignedInErrors,
-    ),
-    security(("bearer" = []))
-)]
-#[get("/stats/trainings")]
-pub async fn trainings(
-    state: web::Data<AppState>,
-    principal: Principal,
-    http: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    answer(state, principal, http, Subject::Trainings).await
+stats_table! {
+    /// Handouts: kits, doses and first supplies, by any of period, area,
+    /// organisation, setting, recipient type, supply, repeat reason and product.
+    ///
+    /// Voided and held handouts never count; corrected ones count as
+    /// corrected. A commissioner sees their area and the areas beneath it, a
+    /// coordinator their organisation, an admin everything. For
+    /// commissioners, counts from 1 to the disclosure threshold − 1 (5 by
+    /// default) are `null` and named in the row's `suppressed`; wherever a
+    /// total would let a single hidden count be worked out, the next
+    /// smallest count in that column (or the total) is hidden too, and doses
+    /// are hidden with their kits. Zeros stay visible. The same table as CSV
+    /// is `/stats/kits.csv`.
+    subject: Subject::KitIssues, table: KitStatsTable, params: KitStatsParams,
+    example: "period,area_id,kits,doses,first_supplies\r\n2026-01,0194f0a0-0000-7000-8000-0000000000a1,12,42,c\r\n",
+    json: kits = "get_kit_stats" at "/stats/kits",
+    csv: kits_csv = "get_kit_stats_csv" at "/stats/kits.csv",
+}
+
+stats_table! {
+    /// Reversal reports: reports, outcomes (survived, died, unknown) and doses
+    /// given, by any of period, area, organisation, outcome, administered by,
+    /// place and product. Scope and disclosure control as for `/stats/kits`;
+    /// a single hidden outcome is never left derivable from the row's
+    /// reports. The same table as CSV is `/stats/reversals.csv`.
+    subject: Subject::Reversals, table: ReversalStatsTable, params: ReversalStatsParams,
+    example: "period,outcome,reports,survived,died,unknown_outcome,doses\r\n2026-01,survived,9,9,0,0,17\r\n",
+    json: reversals = "get_reversal_stats" at "/stats/reversals",
+    csv: reversals_csv = "get_reversal_stats_csv" at "/stats/reversals.csv",
+}
+
+stats_table! {
+    /// Trainings: sessions, people trained and certificates issued, by any of
+    /// period, area (the organisation's), organisation and kind. A
+    /// certificate counts with the session it was issued on (or on the day it
+    /// was issued, when it names none). Scope and disclosure control as for
+    /// `/stats/kits`. The same table as CSV is `/stats/trainings.csv`.
+    subject: Subject::Trainings, table: TrainingStatsTable, params: TrainingStatsParams,
+    example: "period,kind,sessions,people_trained,certificates_issued\r\n2026-01,awareness,3,41,0\r\n",
+    json: trainings = "get_training_stats" at "/stats/trainings",
+    csv: trainings_csv = "get_training_stats_csv" at "/stats/trainings.csv",
 }
 
 /// Headline figures for a period and an area: kits, reversals, trainings,
@@ -144,6 +140,7 @@ pub async fn trainings(
 /// (first supplies to people at risk per 1,000 of the area's population at
 /// risk). Scope and disclosure control as for `/stats/kits`.
 #[utoipa::path(
+    operation_id = "get_stats_summary",
     tag = "statistics",
     params(SummaryFilter),
     responses(
@@ -169,6 +166,7 @@ pub async fn summary(
 /// 8 weeks before (days in UTC). Voided reports never count. For
 /// commissioners, figures from 1 to the disclosure threshold − 1 are null.
 #[utoipa::path(
+    operation_id = "list_spike_alerts",
     tag = "statistics",
     params(SpikeFilter),
     responses(

@@ -37,6 +37,7 @@ pub async fn create_batch(
 
 /// Lists the organisation's batches (an admin: all, or one organisation's).
 #[utoipa::path(
+    operation_id = "list_batches",
     tag = "stock",
     params(BatchFilter, PageParams),
     responses(
@@ -87,6 +88,7 @@ pub async fn recall_batch(
 /// only to an active peer of the batch's organisation; they come back from
 /// (or are written off for) whoever holds them, a deactivated peer included.
 #[utoipa::path(
+    operation_id = "create_stock_movement",
     tag = "stock",
     request_body = NewMovement,
     responses(
@@ -110,6 +112,7 @@ pub async fn create_movement(
 
 /// Kits on hand by batch: the organisation's store and each peer's (a peer sees their own).
 #[utoipa::path(
+    operation_id = "list_stock",
     tag = "stock",
     params(StockFilter),
     responses(

@@ -16,31 +16,87 @@ use crate::http::state::AppState;
 use crate::model::records::HeldReason;
 
 crate::text_enum! {
-    pub enum ItemStatus {
+    pub enum StoredStatus {
         /// Stored now.
         Created = "created",
-        /// Stored now as held, not counted: `held_reasons` says what stands in its way. Do not
-        /// send it again: a coordinator releases it (or voids it).
-        Held = "held",
         /// Stored before; nothing new was written.
         Duplicate = "duplicate",
-        /// Another record has this id: give this one a new id.
+    }
+}
+
+crate::text_enum! {
+    pub enum HeldStatus {
+        /// Stored now as held, not counted.
+        Held = "held",
+    }
+}
+
+crate::text_enum! {
+    pub enum ConflictStatus {
+        /// Another record has this id.
         Conflict = "conflict",
-        /// Refused; `errors` says why. Do not send it again unchanged.
+    }
+}
+
+crate::text_enum! {
+    pub enum InvalidStatus {
+        /// Refused: it cannot be read, or names nothing that exists.
         Invalid = "invalid",
     }
 }
 
+/// An item stored now (`created`) or before (`duplicate`): the phone may forget it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ItemResult {
-    /// The item's id, when it had a readable one.
-    pub id: Option<String>,
-    pub status: ItemStatus,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-    /// Why a `held` record is held.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+pub struct StoredItem {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: String,
+    pub status: StoredStatus,
+}
+
+/// An item stored as held: it counts once a coordinator releases it. Do
+/// not send it again; the phone may show the reasons and forget it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HeldItem {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: String,
+    pub status: HeldStatus,
+    /// What stands in its way.
     pub held_reasons: Vec<HeldReason>,
+}
+
+/// An item whose id another record has (its `errors` say which): give it a new id.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConflictItem {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: String,
+    pub status: ConflictStatus,
+    pub errors: Vec<FieldError>,
+}
+
+/// An item refused: `errors` says what to fix. Do not send it again unchanged.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvalidItem {
+    /// The item's id as sent, when it had one that could be read (it may not be a UUID).
+    pub id: Option<String>,
+    pub status: InvalidStatus,
+    pub errors: Vec<FieldError>,
+}
+
+/// One item's result; `status` tells which.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(discriminator(property_name = "status", mapping(
+    ("created" = "#/components/schemas/StoredItem"),
+    ("duplicate" = "#/components/schemas/StoredItem"),
+    ("held" = "#/components/schemas/HeldItem"),
+    ("conflict" = "#/components/schemas/ConflictItem"),
+    ("invalid" = "#/components/schemas/InvalidItem"),
+)))]
+pub enum ItemResult {
+    Stored(StoredItem),
+    Held(HeldItem),
+    Conflict(ConflictItem),
+    Invalid(InvalidItem),
 }
 
 /// One result per item, in the order sent.
@@ -53,16 +109,30 @@ pub struct SyncResponse {
 
 /// How an item's judgement is answered: its errors in the words of any other answer.
 fn item_result(judged: Judged) -> ItemResult {
-    let (status, errors, held_reasons) = match judged.outcome {
-        Ok(Submission::Created(_)) => (ItemStatus::Created, Vec::new(), Vec::new()),
-        Ok(Submission::Held(reasons)) => (ItemStatus::Held, Vec::new(), reasons.into_reasons()),
-        Ok(Submission::Duplicate(_)) => (ItemStatus::Duplicate, Vec::new(), Vec::new()),
-        Err(error) => {
-            let status = if error.code() == Code::IdConflict { ItemStatus::Conflict } else { ItemStatus::Invalid };
-            (status, ApiError::from(error).item_errors(), Vec::new())
+    let stored = |id: String, status| ItemResult::Stored(StoredItem { id, status });
+    match (judged.id, judged.outcome) {
+        (Some(id), Ok(Submission::Created(_))) => stored(id, StoredStatus::Created),
+        (Some(id), Ok(Submission::Duplicate(_))) => stored(id, StoredStatus::Duplicate),
+        (Some(id), Ok(Submission::Held(reasons))) => {
+            ItemResult::Held(HeldItem { id, status: HeldStatus::Held, held_reasons: reasons.into_reasons() })
         }
-    };
-    ItemResult { id: judged.id, status, errors, held_reasons }
+        (Some(id), Err(error)) if error.code() == Code::IdConflict => ItemResult::Conflict(ConflictItem {
+            id,
+            status: ConflictStatus::Conflict,
+            errors: ApiError::from(error).item_errors(),
+        }),
+        (id, Err(error)) => ItemResult::Invalid(InvalidItem {
+            id,
+            status: InvalidStatus::Invalid,
+            errors: ApiError::from(error).item_errors(),
+        }),
+        // Only an item whose id was read is ever stored.
+        (None, Ok(_)) => ItemResult::Invalid(InvalidItem {
+            id: None,
+            status: InvalidStatus::Invalid,
+            errors: vec![FieldError::new("id", "required", "a record needs its id")],
+        }),
+    }
 }
 
 fn item_results(judged: Vec<Judged>) -> Vec<ItemResult> {
@@ -78,6 +148,7 @@ fn item_results(judged: Vec<Judged>) -> Vec<ItemResult> {
 /// again creates nothing new. A caller who may submit no records
 /// (a commissioner) gets 403 for the whole call.
 #[utoipa::path(
+    operation_id = "sync_records",
     tag = "sync",
     request_body = SyncRequest,
     responses(
@@ -106,6 +177,7 @@ pub async fn sync(
 /// Products, areas, the caller's batches, stock and certificates, with an
 /// ETag: send it back in `If-None-Match` and an unchanged answer is a 304.
 #[utoipa::path(
+    operation_id = "get_sync_reference",
     tag = "sync",
     params(("If-None-Match" = Option<String>, Header, description = "The ETag of the copy the phone holds")),
     responses(

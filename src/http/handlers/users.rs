@@ -143,6 +143,7 @@ pub async fn unlock(
 
 /// The signed-in user and their certificates.
 #[utoipa::path(
+    operation_id = "get_me",
     tag = "users",
     responses(
         (status = 200, description = "The caller", body = Me),
