@@ -127,7 +127,8 @@ ln -s "$ts_tools/node_modules" "$ts/node_modules"
   cat "$work/openapi-typescript.log" >&2
   exit 1
 }
-if grep -qi 'warn' "$work/openapi-typescript.log"; then
+# It prints its own warnings as "⚠  …", and the parser's with the word.
+if grep -qiE 'warn|⚠' "$work/openapi-typescript.log"; then
   cat "$work/openapi-typescript.log" >&2
   echo "openapi-typescript warned about the document" >&2
   exit 1

@@ -16,7 +16,6 @@
 //   npm ci && npx openapi-typescript ../../openapi/openapi.json -o api.d.ts && npx tsc
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 
@@ -40,6 +39,10 @@ function check(condition: boolean, what: string): asserts condition {
   }
   checks += 1;
   console.log(`   ok ${checks}: ${what}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function same(a: readonly unknown[], b: readonly unknown[]): boolean {
