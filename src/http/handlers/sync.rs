@@ -77,6 +77,7 @@ pub struct ConflictItem {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InvalidItem {
     /// The item's id as sent, when it had one that could be read (it may not be a UUID).
+    #[schema(required = true)]
     pub id: Option<String>,
     pub status: InvalidStatus,
     pub errors: Vec<FieldError>,
