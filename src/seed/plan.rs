@@ -412,6 +412,7 @@ impl Planner<'_> {
             revoke_reason: None,
             verification_code: verification_code(&mut self.rng),
             issue_reason: training.is_none().then(|| "certified before the tracker".to_owned()),
+            evidence: None,
         };
         self.certificates.push(row);
         self.certificates.len() - 1

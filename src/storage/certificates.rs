@@ -34,6 +34,8 @@ pub struct CertificateRow {
     pub verification_code: String,
     /// Why it was issued with no training, when an admin said.
     pub issue_reason: Option<String>,
+    /// What a certificate dated before it was recorded rests on.
+    pub evidence: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

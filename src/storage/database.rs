@@ -14,6 +14,14 @@ use super::{checkpoint, group_commit};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// A backend's migrations, oldest first (`migrations/sqlite`, `migrations/postgres`).
+pub fn migrations(backend: Backend) -> EmbeddedMigrations {
+    match backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    }
+}
+
 /// Cheap to clone; handed to every request.
 #[derive(Clone)]
 pub struct Database {
@@ -44,11 +52,9 @@ impl Database {
     /// Applies every migration the database has not had yet.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn = self.pool.get()?;
-        let migrations = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => POSTGRES_MIGRATIONS,
-        };
-        let applied = conn.run_pending_migrations(migrations).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        let applied = conn
+            .run_pending_migrations(migrations(self.backend))
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 

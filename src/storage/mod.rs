@@ -31,7 +31,7 @@ pub mod trainings;
 pub mod users;
 
 pub use connection::{Backend, DatabaseTarget, DbConnection};
-pub use database::Database;
+pub use database::{migrations, Database};
 pub use error::{Error, Result};
 pub use paging::{Paging, Visible, ROWS_PER_INSERT};
 pub use transaction::{savepoint, write_transaction};

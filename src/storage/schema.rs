@@ -152,6 +152,7 @@ diesel::table! {
         revoke_reason -> Nullable<Text>,
         verification_code -> Text,
         issue_reason -> Nullable<Text>,
+        evidence -> Nullable<Text>,
     }
 }
 

@@ -20,6 +20,8 @@ both_backends!(
     a_trainer_trains_and_certifies_only_within_reach,
     a_certificate_names_the_trainers_own_session_unless_an_admin_gives_a_reason,
     a_deactivated_holders_certificate_is_suspended,
+    an_admin_brings_in_a_paper_certificate_with_its_own_dates,
+    a_trainer_dates_a_certificate_from_the_session,
 );
 
 struct Hub {
@@ -579,4 +581,79 @@ async fn a_deactivated_holders_certificate_is_suspended(app: TestApp) {
     assert_eq!(set_active(false).await.status, StatusCode::OK);
     assert_eq!(verify().await.body["status"], "revoked");
     assert!(ids(app.get(&format!("{of_peer}&status=suspended"), &hub.admin).await).is_empty());
+}
+
+/// A hub that starts with the tracker brings in a certificate issued on
+/// paper in 2024 by another scheme: its real dates, the evidence, and the
+/// handouts made under it since are recorded, not held.
+async fn an_admin_brings_in_a_paper_certificate_with_its_own_dates(app: TestApp) {
+    let hub = hub(&app).await;
+    let paper = json!({
+        "user_id": hub.peer_id, "level": "peer_supplier", "reason": "certified before the tracker",
+        "issued_on": "2024-05-14", "expires_on": "2027-05-13", "evidence": "paper certificate, NHS Ayrshire course",
+    });
+    let issued = app.post("/api/v1/certificates", &hub.admin, paper).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    assert_eq!(
+        (issued.body["issued_at"].as_str(), issued.body["expires_at"].as_str(), issued.body["status"].as_str()),
+        (Some("2024-05-14T00:00:00Z"), Some("2027-05-14T00:00:00Z"), Some("valid"))
+    );
+    assert_eq!(issued.body["evidence"], "paper certificate, NHS Ayrshire course");
+    let audit = app.audit_of(issued.body["id"].as_str().unwrap());
+    assert_eq!((audit.len(), audit[0].after["issued_at"].as_str()), (1, Some("2024-05-14T00:00:00Z")));
+    assert!(audit[0].actor_id.is_some(), "the audit log says who dated it");
+
+    let code = issued.body["verification_code"].as_str().unwrap();
+    let check = app.request(Method::GET, &format!("/api/v1/certificates/verify/{code}"), None, None).await;
+    assert_eq!(check.body["expires_on"], "2027-05-13", "the public check shows its last valid day");
+
+    let area = app.create("/api/v1/areas", &hub.admin, json!({"name": "Ayrshire"})).await;
+    let mut last_year = harness::tally(&area, 2);
+    last_year["issued_at"] = json!("2025-03-01T10:00:00Z");
+    let recorded = app.post("/api/v1/kit-issues", &hub.peer, last_year).await;
+    assert_eq!((recorded.status, recorded.body["state"].as_str()), (StatusCode::CREATED, Some("recorded")));
+    let mut before_it = harness::tally(&area, 1);
+    before_it["issued_at"] = json!("2024-05-13T23:00:00Z");
+    let held = app.post("/api/v1/kit-issues", &hub.peer, before_it).await;
+    assert_eq!(harness::held_codes(&held.body), ["certificate_required"], "the day before it, no certificate");
+}
+
+/// A trainer who records the certificate days after the session dates it
+/// from the session, so that the kits given there are recorded; never
+/// before it, and never with an expiry of their own.
+async fn a_trainer_dates_a_certificate_from_the_session(app: TestApp) {
+    let (hub, _) = certified_hub(&app).await;
+    let last_week = (Utc::now() - Duration::days(7)).date_naive();
+    let mut at_session = session(&hub.trainer_id, &[&hub.peer_id]);
+    at_session["delivered_on"] = json!(last_week.to_string());
+    let training = app.create("/api/v1/trainings", &hub.trainer, at_session).await;
+    let certify_on = |issued_on: chrono::NaiveDate, expires_on: Option<&str>| {
+        let mut body = json!({"user_id": hub.peer_id, "level": "peer_supplier", "training_id": training, "issued_on": issued_on.to_string()});
+        if let Some(day) = expires_on {
+            body["expires_on"] = json!(day);
+        }
+        app.post("/api/v1/certificates", &hub.trainer, body)
+    };
+    let before = certify_on(last_week - Duration::days(1), None).await;
+    assert_eq!(first_error(&before), (StatusCode::UNPROCESSABLE_ENTITY, "issued_on".into(), "before_training".into()));
+    let own_expiry = certify_on(last_week, Some("2030-01-01")).await;
+    assert_eq!(first_error(&own_expiry), (StatusCode::UNPROCESSABLE_ENTITY, "expires_on".into(), "not_allowed".into()));
+    let tomorrow = certify_on(Utc::now().date_naive() + Duration::days(1), None).await;
+    assert_eq!(first_error(&tomorrow), (StatusCode::UNPROCESSABLE_ENTITY, "issued_on".into(), "in_future".into()));
+    // The trainer's own certificate is from today: last week they could certify no one.
+    let uncertified_then = certify_on(last_week, None).await;
+    assert_eq!((uncertified_then.status, uncertified_then.code()), (StatusCode::FORBIDDEN, "certificate_required"));
+    let trainer_certificate = json!({
+        "user_id": hub.trainer_id, "level": "peer_trainer", "reason": "certified on paper", "issued_on": "2025-01-01",
+    });
+    assert_eq!(app.post("/api/v1/certificates", &hub.admin, trainer_certificate).await.status, StatusCode::CREATED);
+    let dated = certify_on(last_week, None).await;
+    assert_eq!(dated.status, StatusCode::CREATED, "{}", dated.body);
+    assert_eq!(dated.body["issued_at"], format!("{last_week}T00:00:00Z"));
+
+    let area = app.create("/api/v1/areas", &hub.admin, json!({"name": "Kilmarnock"})).await;
+    let mut at_the_session = harness::tally(&area, 3);
+    at_the_session["issued_at"] = json!(format!("{last_week}T15:00:00Z"));
+    let recorded = app.post("/api/v1/kit-issues", &hub.peer, at_the_session).await;
+    assert_eq!((recorded.status, recorded.body["state"].as_str()), (StatusCode::CREATED, Some("recorded")));
 }

@@ -16,6 +16,7 @@ mod hostile_input;
 mod http_surface;
 mod kit_issues;
 mod layering;
+mod migrations;
 mod openapi;
 mod private_files;
 mod reference_data;

@@ -4,7 +4,7 @@
 
 pub mod signing;
 
-use chrono::{DateTime, Months, NaiveDateTime, Utc};
+use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -57,6 +57,8 @@ pub struct Certificate {
     pub status: CertificateStatus,
     /// The reason given when it was issued (an admin's, for a certificate with no training).
     pub issue_reason: Option<String>,
+    /// What a certificate dated before it was recorded rests on.
+    pub evidence: Option<String>,
 }
 
 /// Where a certificate stands at `at`: revoked and expired are for good;
@@ -86,6 +88,7 @@ fn shown(row: &CertificateRow, holder_active: bool, at: NaiveDateTime) -> Certif
         verification_code: row.verification_code.clone(),
         status: status_at(row, holder_active, at),
         issue_reason: row.issue_reason.clone(),
+        evidence: row.evidence.clone(),
     }
 }
 
@@ -119,6 +122,83 @@ pub struct NewCertificate {
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub reason: Option<String>,
+    /// The day it was issued, when that was before today (a certificate
+    /// from paper, or one recorded after the session): it is valid from
+    /// the start of that day (UTC). An admin may give any day from 2000; a
+    /// trainer a day from the session it names up to today.
+    #[schema(value_type = Option<String>, format = Date, example = "2024-05-14")]
+    pub issued_on: Option<NaiveDate>,
+    /// The last day it is valid, for a certificate of another scheme with
+    /// its own expiry (an admin's; at most 10 years after it was issued);
+    /// otherwise the issue day plus the validity setting.
+    #[schema(value_type = Option<String>, format = Date, example = "2027-05-13")]
+    pub expires_on: Option<NaiveDate>,
+    /// What a certificate from before the tracker rests on.
+    #[validate(length(max = 500), custom(function = "plain_text"))]
+    #[schema(
+        example = "paper certificate, NHS Ayrshire course",
+        max_length = 500,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    pub evidence: Option<String>,
+}
+
+/// The earliest day a certificate may be dated.
+fn earliest_issue_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+}
+
+/// When a new certificate is valid from and until. Without dates, from
+/// `now` for `validity`. A date is the caller's to give within their
+/// standing: an admin any day from 2000 to today and an expiry of their
+/// own; a trainer a day from `session_day` (the session they certify at)
+/// to today, and no expiry of their own.
+fn validity_span(
+    principal: &Principal,
+    new: &NewCertificate,
+    session_day: Option<NaiveDate>,
+    validity: Months,
+    now: NaiveDateTime,
+) -> Result<(NaiveDateTime, NaiveDateTime), Error> {
+    let today = now.date();
+    let issued_at = match new.issued_on {
+        None => now,
+        Some(day) if day > today => {
+            return Err(Error::invalid_field("issued_on", "in_future", "a certificate is dated today or before"))
+        }
+        Some(day) if day < earliest_issue_day() => {
+            return Err(Error::invalid_field("issued_on", "too_old", "is before 2000"))
+        }
+        Some(day) if !principal.is_admin() && session_day.is_some_and(|session| day < session) => {
+            return Err(Error::invalid_field(
+                "issued_on",
+                "before_training",
+                "a trainer dates a certificate from the session it was earned at",
+            ))
+        }
+        Some(day) => day.and_time(NaiveTime::MIN),
+    };
+    let expires_at = match new.expires_on {
+        None => {
+            issued_at.checked_add_months(validity).ok_or_else(|| Error::internal("certificate expiry overflows"))?
+        }
+        Some(_) if !principal.is_admin() => {
+            return Err(Error::invalid_field(
+                "expires_on",
+                "not_allowed",
+                "only an admin gives a certificate an expiry of its own",
+            ))
+        }
+        Some(day) if day < issued_at.date() => {
+            return Err(Error::invalid_field("expires_on", "before_issued", "must not be before the day it was issued"))
+        }
+        // No scheme certifies for longer; a later day is mistyped.
+        Some(day) if issued_at.checked_add_months(Months::new(12 * 10)).is_none_or(|limit| day > limit.date()) => {
+            return Err(Error::invalid_field("expires_on", "too_far", "a certificate lasts at most 10 years"))
+        }
+        Some(day) => day.succ_opt().unwrap_or(day).and_time(NaiveTime::MIN),
+    };
+    Ok((issued_at, expires_at))
 }
 
 /// A user's certificates as spans of time, to answer "may this user supply
@@ -281,10 +361,11 @@ fn issue_in(
     }
     let training_id = new.training_id.map(TrainingId::from);
     let reason = new.reason.as_deref().map(str::trim);
+    let mut session_day = None;
     match &training_id {
         Some(training) => {
             let trainer = (!principal.is_admin()).then_some(&principal.user_id);
-            check_attended(conn, training, &holder_id, trainer)?;
+            session_day = Some(check_attended(conn, training, &holder_id, trainer)?);
         }
         None if principal.is_admin() => {
             if reason.is_none() {
@@ -303,6 +384,10 @@ fn issue_in(
             ))
         }
     }
+    let (issued_at, expires_at) = validity_span(principal, &new, session_day, validity, at)?;
+    if !principal.is_admin() && issued_at < at && !may_certify(conn, &principal.user_id, issued_at)? {
+        return Err(certificate_required("dating a certificate needs a valid peer_trainer certificate on that day"));
+    }
     let organisation_id =
         principal.organisation_id.clone().or(holder.row.organisation_id).ok_or_else(|| {
             Error::invalid_field("user_id", "no_organisation", "the holder belongs to no organisation")
@@ -314,13 +399,14 @@ fn issue_in(
         training_id,
         organisation_id,
         issued_by: principal.user_id.clone(),
-        issued_at: at,
-        expires_at: at.checked_add_months(validity).ok_or_else(|| Error::internal("certificate expiry overflows"))?,
+        issued_at,
+        expires_at,
         revoked_at: None,
         revoked_by: None,
         revoke_reason: None,
         verification_code: new_verification_code(),
         issue_reason: reason.map(str::to_owned),
+        evidence: new.evidence.as_deref().map(str::trim).map(str::to_owned),
     };
     stored::insert(conn, &row)?;
     count_issued(conn, tally, &row)?;
@@ -348,13 +434,13 @@ fn count_issued(conn: &mut DbConnection, tally: &mut Tally, row: &CertificateRow
 }
 
 /// The training must exist, be recorded (not held or voided), have been delivered by
-/// `trainer` (when given) and have had the holder in it.
+/// `trainer` (when given) and have had the holder in it; the day it was delivered.
 fn check_attended(
     conn: &mut DbConnection,
     training: &TrainingId,
     holder: &UserId,
     trainer: Option<&UserId>,
-) -> Result<(), Error> {
+) -> Result<NaiveDate, Error> {
     let session = trainings::find(conn, training)?
         .ok_or_else(|| Error::invalid_field("training_id", "not_found", "no such training"))?;
     match session.state {
@@ -378,7 +464,7 @@ fn check_attended(
     if !trainings::attended(conn, training, holder)? {
         return Err(Error::invalid_field("training_id", "not_attended", "the holder is not recorded at that training"));
     }
-    Ok(())
+    Ok(session.delivered_on)
 }
 
 impl Listed for Certificate {
@@ -475,11 +561,16 @@ pub struct Verification {
     pub status: CertificateStatus,
     pub level: CertificateLevel,
     #[schema(value_type = String, format = Date, example = "2029-11-23")]
-    pub expires_on: chrono::NaiveDate,
+    pub expires_on: NaiveDate,
     #[schema(example = "Kilmarnock Recovery Hub")]
     pub issuing_organisation: String,
     #[schema(example = "SK")]
     pub holder_initials: String,
+}
+
+/// The last day a certificate is valid on: an expiry at midnight ends the day before.
+fn last_valid_day(row: &CertificateRow) -> NaiveDate {
+    (row.expires_at - chrono::Duration::microseconds(1)).date()
 }
 
 /// What the public check shows for a code, or `None` for no such certificate.
@@ -489,7 +580,7 @@ pub fn verification(conn: &mut DbConnection, code: &str) -> Result<Option<Verifi
     Ok(found.map(|(row, organisation, holder, holder_active)| Verification {
         status: status_at(&row, holder_active, now()),
         level: row.level,
-        expires_on: row.expires_at.date(),
+        expires_on: last_valid_day(&row),
         issuing_organisation: organisation,
         holder_initials: initials(&holder),
     }))
@@ -521,6 +612,69 @@ pub fn token_claims(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn caller(role: Role) -> Principal {
+        Principal {
+            user_id: UserId::new_v7(),
+            roles: vec![role],
+            organisation_id: None,
+            area_id: None,
+            request_id: None,
+        }
+    }
+
+    fn asked(issued_on: Option<&str>, expires_on: Option<&str>) -> NewCertificate {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        NewCertificate {
+            user_id: Uuid::nil(),
+            level: CertificateLevel::PeerSupplier,
+            training_id: None,
+            reason: None,
+            issued_on: issued_on.map(day),
+            expires_on: expires_on.map(day),
+            evidence: None,
+        }
+    }
+
+    #[test]
+    fn certificates_are_dated_within_the_callers_standing() {
+        let now = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap().and_hms_opt(9, 30, 0).unwrap();
+        let (admin, trainer) = (caller(Role::Admin), caller(Role::Trainer));
+        let span = |who: &Principal, new: NewCertificate, session: Option<&str>| {
+            let session = session.map(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap());
+            validity_span(who, &new, session, Months::new(36), now)
+                .map(|(from, until)| (from.to_string(), until.to_string()))
+                .map_err(|error| match error {
+                    Error::Invalid(errors) => format!("{} {}", errors[0].field, errors[0].code),
+                    other => other.to_string(),
+                })
+        };
+        let dated = |from: &str, until: &str| Ok((from.to_owned(), until.to_owned()));
+        assert_eq!(span(&trainer, asked(None, None), None), dated("2026-12-03 09:30:00", "2029-12-03 09:30:00"));
+        assert_eq!(
+            span(&admin, asked(Some("2024-05-14"), Some("2027-05-13")), None),
+            dated("2024-05-14 00:00:00", "2027-05-14 00:00:00"),
+            "valid through its last day"
+        );
+        assert_eq!(
+            span(&admin, asked(Some("2024-05-14"), None), None),
+            dated("2024-05-14 00:00:00", "2027-05-14 00:00:00")
+        );
+        assert_eq!(
+            span(&trainer, asked(Some("2026-11-30"), None), Some("2026-11-30")),
+            dated("2026-11-30 00:00:00", "2029-11-30 00:00:00")
+        );
+        for (who, new, session, refusal) in [
+            (&trainer, asked(Some("2026-11-29"), None), Some("2026-11-30"), "issued_on before_training"),
+            (&trainer, asked(None, Some("2027-01-01")), Some("2026-11-30"), "expires_on not_allowed"),
+            (&admin, asked(Some("2026-12-04"), None), None, "issued_on in_future"),
+            (&admin, asked(Some("1999-12-31"), None), None, "issued_on too_old"),
+            (&admin, asked(Some("2024-05-14"), Some("2024-05-13")), None, "expires_on before_issued"),
+            (&admin, asked(Some("2024-05-14"), Some("2034-05-15")), None, "expires_on too_far"),
+        ] {
+            assert_eq!(span(who, new, session), Err(refusal.to_owned()));
+        }
+    }
 
     #[test]
     fn codes_are_random_and_read_back_however_typed() {
