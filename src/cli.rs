@@ -6,9 +6,10 @@ use std::net::TcpListener;
 use clap::Parser;
 
 use crate::config::{Cli, Command, LogFormat, Settings};
+use crate::domain::auth::password::{MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH};
 use crate::domain::users;
 use crate::http::{AppState, Application};
-use crate::storage::Database;
+use crate::storage::{Backend, Database};
 
 pub fn run() -> anyhow::Result<()> {
     // A missing .env file is normal; a broken one is worth a word.
@@ -22,14 +23,16 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => actix_web::rt::System::new().block_on(serve(cli.settings)),
         Command::Migrate => {
-            let db = open_database(&cli.settings)?;
+            let db = open_database(&cli.settings, Opening::MayCreate)?;
             println!("database is up to date ({})", cli.settings.database_target().redacted());
             drop(db);
             Ok(())
         }
-        Command::CreateAdmin { email, display_name } => {
-            let db = open_database(&cli.settings)?;
+        Command::CreateAdmin { email, display_name, existing } => {
+            let opening = if existing { Opening::MustExist } else { Opening::MayCreate };
+            // First the password, so that one refused leaves no new database behind.
             let password = read_password()?;
+            let db = open_database(&cli.settings, opening)?;
             let user = users::create_admin(&db, &email, &display_name, &password)
                 .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
             println!("created admin {} ({})", user.email, user.id);
@@ -40,7 +43,7 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo { kits, years, seed, password } => {
-            let db = open_database(&cli.settings)?;
+            let db = open_database(&cli.settings, Opening::MayCreate)?;
             seed_demo(&db, kits, years, seed, password)
         }
     }
@@ -100,9 +103,33 @@ fn init_logging(format: LogFormat) {
 }
 
 /// Opens the pool and brings the schema up to date.
-fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+/// Whether a command may start a database of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    MayCreate,
+    MustExist,
+}
+
+/// Opens and migrates the database, and says on standard error which one
+/// and whether it is new: a command run from another folder would
+/// otherwise make a second, empty database without a word.
+fn open_database(settings: &Settings, opening: Opening) -> anyhow::Result<Database> {
     let target = settings.database_target();
+    let shown = match target.backend {
+        Backend::Sqlite => std::path::absolute(&target.location)
+            .map_or_else(|_| target.redacted(), |path| format!("sqlite://{}", path.display())),
+        Backend::Postgres => target.redacted(),
+    };
+    let file_missing = target.backend == Backend::Sqlite && !std::path::Path::new(&target.location).exists();
+    if opening == Opening::MustExist && file_missing {
+        anyhow::bail!("there is no database at {shown} (--existing): give the server's --data-dir or --database-url");
+    }
     let db = Database::connect(&target, settings.database_pool_size)?;
+    let new = db.is_new()?;
+    if opening == Opening::MustExist && new {
+        anyhow::bail!("the database at {shown} holds nothing yet (--existing): give the server's --database-url");
+    }
+    eprintln!("{} {shown}", if new { "creating a new database at" } else { "using the database at" });
     for migration in db.migrate()? {
         tracing::info!(%migration, "applied migration");
     }
@@ -111,7 +138,7 @@ fn open_database(settings: &Settings) -> anyhow::Result<Database> {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let target = settings.database_target();
-    let db = open_database(&settings)?;
+    let db = open_database(&settings, Opening::MayCreate)?;
     if !users::has_admin(&db).map_err(|e| anyhow::anyhow!("{e}"))? {
         tracing::warn!(
             "no admin user yet: create one with `naloxone-tracker create-admin --email you@example.org` (add the same --data-dir or --database-url)"
@@ -130,16 +157,29 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// From a prompt on a terminal (asked twice), otherwise the first line of standard input.
+/// From a prompt on a terminal (asked twice, once it has the allowed
+/// length), otherwise the first line of standard input.
 fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password for the new admin: ")?;
+        check_password_length(&first)?;
         let second = rpassword::prompt_password("Same password again: ")?;
         anyhow::ensure!(first == second, "the two passwords differ");
         Ok(first)
     } else {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
-        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        check_password_length(&password)?;
+        Ok(password)
     }
+}
+
+fn check_password_length(password: &str) -> anyhow::Result<()> {
+    let length = u64::try_from(password.chars().count()).unwrap_or(u64::MAX);
+    anyhow::ensure!(
+        (MIN_PASSWORD_LENGTH..=MAX_PASSWORD_LENGTH).contains(&length),
+        "a password is {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long; that one has {length}"
+    );
+    Ok(())
 }

@@ -37,6 +37,10 @@ pub enum Command {
         email: String,
         #[arg(long, default_value = "Administrator")]
         display_name: String,
+        /// Refuse to create a new database: the admin is for the one the
+        /// server already uses (say, when run from another folder).
+        #[arg(long)]
+        existing: bool,
     },
     /// Print the OpenAPI document.
     Openapi,

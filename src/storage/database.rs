@@ -58,6 +58,13 @@ impl Database {
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 
+    /// No migration has been applied yet: the database is new (or empty).
+    pub fn is_new(&self) -> anyhow::Result<bool> {
+        let mut conn = self.pool.get()?;
+        let applied = conn.applied_migrations().map_err(|e| anyhow::anyhow!("reading the migrations: {e}"))?;
+        Ok(applied.is_empty())
+    }
+
     /// Runs blocking database work off the async workers.
     pub async fn run<T, E, F>(&self, work: F) -> std::result::Result<T, E>
     where

@@ -9,6 +9,7 @@ mod harness;
 mod auth;
 mod authorization_matrix;
 mod certificates;
+mod command_line;
 mod concurrency;
 mod documented;
 mod held_records;
