@@ -177,6 +177,20 @@ pub struct Settings {
     /// from the API; off by default. Keep it on an internal network.
     #[arg(long = "metrics-bind", env = "METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
+
+    /// Reverse proxies (addresses or networks, comma separated: `127.0.0.1,10.0.0.0/8`)
+    /// whose `Forwarded` or `X-Forwarded-For` header names the client, for the
+    /// per-address limits; from anyone else those headers are ignored. None by default.
+    #[arg(long = "trusted-proxies", env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_trusted_proxy, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Reads one of `--trusted-proxies`: an address (`127.0.0.1`) or a network (`10.0.0.0/8`).
+fn parse_trusted_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an address nor a network (such as 10.0.0.0/8)"))
 }
 
 impl Settings {
@@ -244,6 +258,15 @@ mod tests {
         }
         let cli = Cli::try_parse_from(["naloxone-tracker", "serve", "--metrics-bind", "10.0.0.5:9100"]).unwrap();
         assert_eq!(cli.settings.metrics_bind.as_deref(), Some("10.0.0.5:9100"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let cli = Cli::try_parse_from(["naloxone-tracker", "--trusted-proxies", "127.0.0.1, 10.0.0.0/8,::1"]).unwrap();
+        let shown: Vec<String> = cli.settings.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let refused = Cli::try_parse_from(["naloxone-tracker", "--trusted-proxies", "proxy.local"]).unwrap_err();
+        assert!(refused.to_string().contains("neither an address nor a network"), "{refused}");
     }
 
     #[test]

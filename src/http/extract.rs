@@ -118,11 +118,6 @@ fn bearer_token(req: &HttpRequest) -> Result<String, Error> {
         .ok_or_else(|| Error::unauthenticated(Code::InvalidToken, "the Authorization header is not a bearer token"))
 }
 
-/// The client's address, as the server's own socket sees it.
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-}
-
 /// Bad query strings are 400s in problem+json.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()

@@ -4,6 +4,7 @@
 //! thin handler module per resource.
 
 mod app;
+mod client_address;
 pub mod extract;
 mod fallback;
 mod handlers;

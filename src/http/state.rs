@@ -21,6 +21,8 @@ pub struct AppState {
     pub recipient_code_key: Vec<u8>,
     /// Counts below it are hidden from commissioners.
     pub disclosure_threshold: i64,
+    /// The reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
                 "RECIPIENT_CODE_KEY",
             )?,
             disclosure_threshold: settings.disclosure_threshold,
+            trusted_proxies: settings.trusted_proxies.clone(),
         })
     }
 }

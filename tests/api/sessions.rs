@@ -21,6 +21,7 @@ use crate::harness::{Backend, Reply, TestApp, ADMIN_EMAIL, PASSWORD};
 both_backends!(
     concurrent_wrong_guesses_check_no_more_passwords_than_the_limit,
     a_strangers_guesses_do_not_lock_the_peer_out_of_their_own_address,
+    forwarding_headers_are_believed_only_from_trusted_proxies,
     the_account_ceiling_holds_against_guesses_from_many_addresses,
     delays_grow_with_each_further_failure,
     a_coordinator_or_an_admin_unlocks_a_user,
@@ -54,6 +55,18 @@ async fn login_from(app: &TestApp, client: &reqwest::Client, email: &str, passwo
     let headers = response.headers().clone();
     let body = response.json::<Value>().await.unwrap_or(Value::Null);
     Reply { status, headers, body }
+}
+
+/// Signs in through `client`, saying it forwards for `forwarded_for`.
+async fn login_forwarded(app: &TestApp, client: &reqwest::Client, forwarded_for: &str, password: &str) -> StatusCode {
+    client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": "peer@hub.example", "password": password}))
+        .send()
+        .await
+        .expect("login sent")
+        .status()
 }
 
 /// How many answers are 401 `invalid_credentials` (a password was checked)
@@ -136,6 +149,40 @@ async fn a_strangers_guesses_do_not_lock_the_peer_out_of_their_own_address(app: 
     assert_eq!(phone.status, StatusCode::OK, "{}", phone.body);
     // And the stranger's address may still sign in to another account.
     assert_eq!(login_from(&app, &stranger, ADMIN_EMAIL, PASSWORD).await.status, StatusCode::OK);
+}
+
+/// A stranger who makes up `X-Forwarded-For` gets no fresh address per
+/// guess; behind a trusted proxy (here 127.0.0.2) the clients it forwards
+/// for are told apart, so one client's guesses slow down only that client.
+async fn forwarding_headers_are_believed_only_from_trusted_proxies(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, email, _) = peer_of_a_hub(&app, &admin).await;
+    assert_eq!(email, "peer@hub.example");
+    let stranger = client_from("127.0.0.2");
+    for guess in 0..5 {
+        let status = login_forwarded(&app, &stranger, &format!("198.51.100.{guess}"), "a wrong guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let spoofed = login_forwarded(&app, &stranger, "198.51.100.99", "another guess").await;
+    assert_eq!(spoofed, StatusCode::TOO_MANY_REQUESTS, "a made-up header is not a new address");
+
+    let behind_proxy = TestApp::spawn_with(app.backend, &["--trusted-proxies", "127.0.0.2"]).await.expect("app");
+    let admin = behind_proxy.admin().await;
+    peer_of_a_hub(&behind_proxy, &admin).await;
+    let proxy = client_from("127.0.0.2");
+    for _ in 0..5 {
+        assert_eq!(
+            login_forwarded(&behind_proxy, &proxy, "198.51.100.7", "a wrong guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let guesser = login_forwarded(&behind_proxy, &proxy, "198.51.100.7", PASSWORD).await;
+    assert_eq!(guesser, StatusCode::TOO_MANY_REQUESTS, "the guessing client is slowed down");
+    let peer = login_forwarded(&behind_proxy, &proxy, "198.51.100.8", PASSWORD).await;
+    assert_eq!(peer, StatusCode::OK, "another client of the same proxy is not");
+    // The client's own first entry is not believed: the proxy appended the real one.
+    let prefixed = login_forwarded(&behind_proxy, &proxy, "198.51.100.8, 198.51.100.7", PASSWORD).await;
+    assert_eq!(prefixed, StatusCode::TOO_MANY_REQUESTS);
 }
 
 async fn the_account_ceiling_holds_against_guesses_from_many_addresses(app: TestApp) {

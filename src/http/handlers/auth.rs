@@ -3,7 +3,8 @@
 use actix_web::{post, web, HttpRequest, HttpResponse};
 
 use crate::domain::auth::login::{LoginRequest, RefreshRequest, TokenPair};
-use crate::http::extract::{client_address, ValidJson};
+use crate::http::client_address::client_address;
+use crate::http::extract::ValidJson;
 use crate::http::problem::{responses, ApiError};
 use crate::http::state::AppState;
 
