@@ -125,6 +125,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Database,
     pub backend: Backend,
+    /// The test's own database, for tests that work on it from outside the app.
+    pub database_url: String,
     _data_dir: tempfile::TempDir,
     _postgres: Option<ScratchPostgres>,
 }
@@ -230,6 +232,7 @@ impl TestApp {
             client: reqwest::Client::builder().build().expect("client"),
             db,
             backend,
+            database_url,
             _data_dir: data_dir,
             _postgres: postgres,
         })
