@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `create-admin`, `openapi`, `seed-demo`.
+//! The command line: `serve` (the default), `migrate`, `create-admin`, `openapi`, `seed-demo`,
+//! `backup`, `restore`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
@@ -7,7 +8,7 @@ use clap::Parser;
 
 use crate::config::{Cli, Command, LogFormat, Settings};
 use crate::domain::auth::password::{MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH};
-use crate::domain::users;
+use crate::domain::{backup, users};
 use crate::http::{AppState, Application};
 use crate::storage::{Backend, Database};
 
@@ -40,6 +41,28 @@ pub fn run() -> anyhow::Result<()> {
         }
         Command::Openapi => {
             print!("{}", crate::http::openapi::document());
+            Ok(())
+        }
+        Command::Backup { output } => {
+            let passphrase = read_passphrase(true)?;
+            let target = cli.settings.database_target();
+            let made = backup::make(&target, &cli.settings.data_dir, &output, passphrase)?;
+            println!("wrote {} ({})", output.display(), made.files.join(", "));
+            if !made.database {
+                println!(
+                    "the database itself is PostgreSQL's to back up: pg_dump --format=custom --file=naloxone.pgdump '{}'",
+                    target.redacted()
+                );
+            }
+            for key in made.keys_not_in_folder {
+                println!("{key} is not in the data folder (it is given in the environment): keep it safe yourself");
+            }
+            Ok(())
+        }
+        Command::Restore { input } => {
+            let passphrase = read_passphrase(false)?;
+            let restored = backup::restore(&input, &cli.settings.data_dir, passphrase)?;
+            println!("restored {} into {}", restored.join(", "), cli.settings.data_dir.display());
             Ok(())
         }
         Command::SeedDemo { kits, years, seed, password } => {
@@ -173,6 +196,32 @@ fn read_password() -> anyhow::Result<String> {
         check_password_length(&password)?;
         Ok(password)
     }
+}
+
+/// A backup's passphrase: `BACKUP_PASSPHRASE`, else a prompt on a terminal
+/// (asked twice for a new backup), else the first line of standard input.
+fn read_passphrase(new: bool) -> anyhow::Result<age::secrecy::SecretString> {
+    let passphrase = match std::env::var("BACKUP_PASSPHRASE") {
+        Ok(passphrase) => passphrase,
+        Err(_) if std::io::stdin().is_terminal() => {
+            let first = rpassword::prompt_password("Passphrase for the backup: ")?;
+            if new {
+                let second = rpassword::prompt_password("Same passphrase again: ")?;
+                anyhow::ensure!(first == second, "the two passphrases differ");
+            }
+            first
+        }
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    anyhow::ensure!(
+        !new || passphrase.chars().count() >= 12,
+        "a backup's passphrase is at least 12 characters long: it guards health data"
+    );
+    Ok(passphrase.into())
 }
 
 fn check_password_length(password: &str) -> anyhow::Result<()> {

@@ -62,6 +62,20 @@ pub enum Command {
         #[arg(long, env = "DEMO_PASSWORD")]
         password: Option<String>,
     },
+    /// Write an encrypted backup of the database (SQLite; for PostgreSQL use
+    /// `pg_dump`) and the key files, while the server runs. The passphrase
+    /// comes from `BACKUP_PASSPHRASE`, standard input or a prompt.
+    Backup {
+        /// The backup file to write (a new file).
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
+    /// Restore a backup into `--data-dir`, which must be empty or new.
+    Restore {
+        /// The backup file to read.
+        #[arg(long)]
+        input: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

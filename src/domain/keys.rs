@@ -9,6 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 
+/// The file of the key that hashes recipient codes: without it, first and
+/// repeat supply can no longer be told apart.
+pub const RECIPIENT_CODE_KEY_FILE: &str = "recipient_code_key";
+
 /// Secrets are at least as long as the SHA-256 output they key.
 const MIN_SECRET_BYTES: usize = 32;
 

@@ -9,6 +9,7 @@
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod certificates;
 pub mod decode;
 pub mod error;

@@ -49,7 +49,7 @@ impl AppState {
             recipient_code_key: crate::domain::keys::load_or_create(
                 settings.recipient_code_key.as_deref(),
                 &settings.data_dir,
-                "recipient_code_key",
+                crate::domain::keys::RECIPIENT_CODE_KEY_FILE,
                 "RECIPIENT_CODE_KEY",
             )?,
             disclosure_threshold: settings.disclosure_threshold,

@@ -24,11 +24,17 @@ pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
 /// Creates a file only its owner can read, holding `contents`; never
 /// overwrites one (`AlreadyExists`).
 pub fn create_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    create_private_writer(path)?.write_all(contents)
+}
+
+/// Creates an empty file only its owner can read, to be written; never
+/// overwrites one (`AlreadyExists`).
+pub fn create_private_writer(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE_MODE);
-    options.open(path)?.write_all(contents)
+    options.open(path)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod files;
 mod group_commit;
 mod paging;
 pub mod schema;
+pub mod snapshot;
 mod transaction;
 
 pub mod areas;

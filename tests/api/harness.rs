@@ -127,7 +127,9 @@ pub struct TestApp {
     pub backend: Backend,
     /// The test's own database, for tests that work on it from outside the app.
     pub database_url: String,
-    _data_dir: tempfile::TempDir,
+    data_dir: std::path::PathBuf,
+    /// Holds the data folder; removed with the app.
+    _folder: tempfile::TempDir,
     _postgres: Option<ScratchPostgres>,
 }
 
@@ -203,7 +205,24 @@ impl TestApp {
                 (Some(scratch), url)
             }
         };
-        let data_dir_text = data_dir.path().display().to_string();
+        let path = data_dir.path().to_owned();
+        Some(Self::start(backend, (data_dir, path), database_url, postgres, flags))
+    }
+
+    /// Starts the app on a data folder and database that exist already
+    /// (`folder` holds the data folder, `data_dir`, and goes with the app).
+    pub fn on_existing(folder: tempfile::TempDir, data_dir: std::path::PathBuf, database_url: String) -> Self {
+        Self::start(Backend::Sqlite, (folder, data_dir), database_url, None, &[])
+    }
+
+    fn start(
+        backend: Backend,
+        (folder, data_dir): (tempfile::TempDir, std::path::PathBuf),
+        database_url: String,
+        postgres: Option<ScratchPostgres>,
+        flags: &[&str],
+    ) -> Self {
+        let data_dir_text = data_dir.display().to_string();
         let mut args = vec![
             "naloxone-tracker",
             "--data-dir",
@@ -225,7 +244,7 @@ impl TestApp {
         let metrics_url = app.metrics_address().map(|address| format!("http://{address}"));
         let server = app.handle();
         actix_web::rt::spawn(app.run());
-        Some(Self {
+        Self {
             server,
             base_url,
             metrics_url,
@@ -233,9 +252,10 @@ impl TestApp {
             db,
             backend,
             database_url,
-            _data_dir: data_dir,
+            data_dir,
+            _folder: folder,
             _postgres: postgres,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -411,7 +431,7 @@ impl TestApp {
     /// The app's data folder, where it keeps the secrets it generated
     /// (`jwt_secret`, …): hostile-input tests sign their own tokens with it.
     pub fn data_dir(&self) -> &std::path::Path {
-        self._data_dir.path()
+        &self.data_dir
     }
 }
 

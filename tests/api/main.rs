@@ -8,6 +8,7 @@ mod harness;
 
 mod auth;
 mod authorization_matrix;
+mod backups;
 mod certificates;
 mod command_line;
 mod concurrency;

@@ -16,7 +16,7 @@ use crate::model::ids::UserId;
 use crate::model::roles::Role;
 
 const ISSUER: &str = "naloxone-tracker";
-const SECRET_FILE: &str = "jwt_secret";
+pub const SECRET_FILE: &str = "jwt_secret";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {

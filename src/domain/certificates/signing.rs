@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use crate::domain::error::Error;
 use crate::model::certificates::CertificateLevel;
 
-const KEY_FILE: &str = "certificate_signing_key.pem";
+pub const KEY_FILE: &str = "certificate_signing_key.pem";
 pub const TOKEN_ISSUER: &str = "naloxone-tracker";
 
 /// What a signed certificate token says: no more than the public check shows.
