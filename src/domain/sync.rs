@@ -10,13 +10,13 @@ use validator::{Validate, ValidationError};
 use super::certificates::{self, Certificate};
 use super::decode::decode_item;
 use super::error::Error;
-use super::kit_issues::{self, Draft, Lookups, NewKitIssue};
+use super::kit_issues::{self, Draft, KitIssue, Lookups, NewKitIssue};
 use super::principal::Principal;
 use super::records::Submission;
-use super::reversals::{self, NewReversal};
+use super::reversals::{self, NewReversal, Reversal};
 use super::stats::counting::{counting, Tally};
 use super::stock::{self, StockFilter, StockLine};
-use super::trainings::{self, NewTraining};
+use super::trainings::{self, NewTraining, Training};
 use crate::model::records::HeldReasons;
 use crate::model::roles::Role;
 use crate::storage::areas::Area;
@@ -53,13 +53,20 @@ pub struct SyncRequest {
     pub trainings: Vec<Box<RawValue>>,
 }
 
+/// A record of a queue as stored: its id, and why it is held (none: recorded).
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub id: String,
+    pub held_reasons: HeldReasons,
+}
+
 /// What became of one record of a queue: stored (now or before, held with
 /// its reasons or not), or why not.
 #[derive(Debug, Clone)]
 pub struct Judged {
-    /// The item's id, when it had a readable one.
+    /// The item's id as sent, when it had a readable one.
     pub id: Option<String>,
-    pub outcome: Result<Submission<HeldReasons>, Error>,
+    pub outcome: Result<Submission<Filed>, Error>,
 }
 
 /// One judgement per item, in the order sent.
@@ -89,7 +96,7 @@ fn decode<T: DeserializeOwned + Validate>(item: &RawValue) -> Result<T, Error> {
 /// An item's judgement, from what became of it. An error that ends the
 /// call (the database failing, or a race lost to another call) is no fault
 /// of the item: the whole call fails and is tried again.
-fn judged(item: &RawValue, outcome: Result<Submission<HeldReasons>, Error>) -> Result<Judged, Error> {
+fn judged(item: &RawValue, outcome: Result<Submission<Filed>, Error>) -> Result<Judged, Error> {
     match outcome {
         Err(error) if error.ends_the_call() => Err(error),
         outcome => Ok(Judged { id: item_id(item), outcome }),
@@ -101,7 +108,7 @@ fn judged(item: &RawValue, outcome: Result<Submission<HeldReasons>, Error>) -> R
 fn judge<T, F>(conn: &mut DbConnection, tally: &mut Tally, item: &RawValue, submit: &mut F) -> Result<Judged, Error>
 where
     T: DeserializeOwned + Validate,
-    F: FnMut(&mut DbConnection, &mut Tally, T) -> Result<Submission<HeldReasons>, Error>,
+    F: FnMut(&mut DbConnection, &mut Tally, T) -> Result<Submission<Filed>, Error>,
 {
     let record: T = match decode(item) {
         Ok(record) => record,
@@ -148,7 +155,8 @@ fn judge_kit_issues(
         .map(|(item, drafted)| match drafted {
             Ok(_) => {
                 let outcome = outcomes.next().unwrap_or_else(|| Err(Error::internal("a handout went unanswered")));
-                judged(item, outcome.map(|stored| stored.map(|issue| issue.held_reasons)))
+                let filed = |issue: KitIssue| Filed { id: issue.id.to_string(), held_reasons: issue.held_reasons };
+                judged(item, outcome.map(|stored| stored.map(filed)))
             }
             Err(judgement) => Ok(judgement.clone()),
         })
@@ -176,7 +184,9 @@ pub async fn sync(
             let mut lookups = Lookups::default();
             let kit_issues = judge_kit_issues(conn, &mut lookups, tally, &request.kit_issues, kit_drafts)?;
             let mut submit_training = |c: &mut DbConnection, t: &mut Tally, new: NewTraining| {
-                trainings::submit(c, t, &principal, new).map(|stored| stored.map(|session| session.held_reasons))
+                let filed =
+                    |session: Training| Filed { id: session.id.to_string(), held_reasons: session.held_reasons };
+                trainings::submit(c, t, &principal, new).map(|stored| stored.map(filed))
             };
             let trainings = request
                 .trainings
@@ -184,8 +194,8 @@ pub async fn sync(
                 .map(|item| judge(conn, tally, item, &mut submit_training))
                 .collect::<Result<_, _>>()?;
             let mut submit_reversal = |c: &mut DbConnection, t: &mut Tally, new: NewReversal| {
-                reversals::submit(c, &mut lookups, t, &principal, &key, new)
-                    .map(|stored| stored.map(|report| report.held_reasons))
+                let filed = |report: Reversal| Filed { id: report.id.to_string(), held_reasons: report.held_reasons };
+                reversals::submit(c, &mut lookups, t, &principal, &key, new).map(|stored| stored.map(filed))
             };
             let reversals = request
                 .reversals

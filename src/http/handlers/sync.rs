@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::domain::error::{Code, Error, FieldError};
 use crate::domain::principal::Principal;
 use crate::domain::records::Submission;
-use crate::domain::sync::{Judged, Reference, SyncRequest};
+use crate::domain::sync::{Filed, Judged, Reference, SyncRequest};
 use crate::http::extract::ValidJson;
 use crate::http::problem::{responses, ApiError};
 use crate::http::state::AppState;
@@ -110,29 +110,27 @@ pub struct SyncResponse {
 
 /// How an item's judgement is answered: its errors in the words of any other answer.
 fn item_result(judged: Judged) -> ItemResult {
-    let stored = |id: String, status| ItemResult::Stored(StoredItem { id, status });
-    match (judged.id, judged.outcome) {
-        (Some(id), Ok(Submission::Created(_))) => stored(id, StoredStatus::Created),
-        (Some(id), Ok(Submission::Duplicate(_))) => stored(id, StoredStatus::Duplicate),
-        (Some(id), Ok(Submission::Held(reasons))) => {
-            ItemResult::Held(HeldItem { id, status: HeldStatus::Held, held_reasons: reasons.into_reasons() })
-        }
-        (Some(id), Err(error)) if error.code() == Code::IdConflict => ItemResult::Conflict(ConflictItem {
-            id,
-            status: ConflictStatus::Conflict,
-            errors: ApiError::from(error).item_errors(),
+    let stored = |filed: Filed, status| ItemResult::Stored(StoredItem { id: filed.id, status });
+    match judged.outcome {
+        Ok(Submission::Created(filed)) => stored(filed, StoredStatus::Created),
+        Ok(Submission::Duplicate(filed)) => stored(filed, StoredStatus::Duplicate),
+        Ok(Submission::Held(filed)) => ItemResult::Held(HeldItem {
+            id: filed.id,
+            status: HeldStatus::Held,
+            held_reasons: filed.held_reasons.into_reasons(),
         }),
-        (id, Err(error)) => ItemResult::Invalid(InvalidItem {
-            id,
-            status: InvalidStatus::Invalid,
-            errors: ApiError::from(error).item_errors(),
-        }),
-        // Only an item whose id was read is ever stored.
-        (None, Ok(_)) => ItemResult::Invalid(InvalidItem {
-            id: None,
-            status: InvalidStatus::Invalid,
-            errors: vec![FieldError::new("id", "required", "a record needs its id")],
-        }),
+        Err(error) => match judged.id {
+            Some(id) if error.code() == Code::IdConflict => ItemResult::Conflict(ConflictItem {
+                id,
+                status: ConflictStatus::Conflict,
+                errors: ApiError::from(error).item_errors(),
+            }),
+            id => ItemResult::Invalid(InvalidItem {
+                id,
+                status: InvalidStatus::Invalid,
+                errors: ApiError::from(error).item_errors(),
+            }),
+        },
     }
 }
 
