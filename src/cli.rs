@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `create-admin`, `openapi`, `seed-demo`,
-//! `backup`, `restore`.
+//! `backup`, `restore`, `import`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
@@ -65,6 +65,27 @@ pub fn run() -> anyhow::Result<()> {
             println!("restored {} into {}", restored.join(", "), cli.settings.data_dir.display());
             Ok(())
         }
+        Command::Import { kind, file, organisation, dry_run } => {
+            let table = crate::import::Table::read(kind, &file)?;
+            let db = open_database(&cli.settings, Opening::MustExist)?;
+            let key = crate::domain::keys::recipient_code_key(
+                cli.settings.recipient_code_key.as_deref(),
+                &cli.settings.data_dir,
+            )?;
+            let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into());
+            let progress = progress_bar(table.len());
+            let report = actix_web::rt::System::new().block_on(crate::import::import(
+                &db,
+                key,
+                &organisation,
+                table,
+                &source,
+                dry_run,
+                &progress,
+            ))?;
+            progress.finish_and_clear();
+            print_import_report(&report, dry_run)
+        }
         Command::SeedDemo { kits, years, seed, password } => {
             let db = open_database(&cli.settings, Opening::MayCreate)?;
             seed_demo(&db, kits, years, seed, password)
@@ -95,6 +116,9 @@ fn seed_demo(db: &Database, kits: u64, years: u32, seed: u64, password: Option<S
         println!("  {email} ({area})");
     }
     println!("coordinators, trainers and peers: coordinator.<organisation>@demo.example, trainer1.<organisation>@…, peer1.<organisation>@…");
+    println!(
+        "to try an import (docs/import.md), with the same --data-dir: naloxone-tracker import handouts examples/import/handouts.csv --organisation \"EACH Recovery Matters Hub, Kilmarnock\" --dry-run"
+    );
     if generated {
         println!(
             "admin: {}  password: {password}  (every demo user shares this password; it is not shown again)",
@@ -102,6 +126,52 @@ fn seed_demo(db: &Database, kits: u64, years: u32, seed: u64, password: Option<S
         );
     } else {
         println!("admin: {}  (every demo user has the password given)", report.admin_email);
+    }
+    Ok(())
+}
+
+/// A bar on standard error when it is a terminal (nothing otherwise).
+fn progress_bar(rows: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(rows as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {eta} left") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Each row that was not simply stored (every row in a dry run), then the
+/// totals. Refused rows make the command fail, so that a script notices.
+fn print_import_report(report: &crate::import::Report, dry_run: bool) -> anyhow::Result<()> {
+    use crate::import::Outcome;
+    for row in &report.rows {
+        let said = match &row.outcome {
+            Outcome::Created { id } if dry_run => format!("would be created ({id})"),
+            Outcome::Created { .. } => continue,
+            Outcome::Held { id, reasons } => {
+                let why: Vec<String> = reasons.reasons().iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
+                format!(
+                    "{} held for a coordinator ({id}): {}",
+                    if dry_run { "would be" } else { "stored," },
+                    why.join("; ")
+                )
+            }
+            Outcome::Duplicate { id } => format!("imported before ({id}): nothing new"),
+            Outcome::Refused(crate::domain::Error::Invalid(errors)) => {
+                let fields: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                format!("refused: {}", fields.join("; "))
+            }
+            Outcome::Refused(error) => format!("refused: {}", describe(error.clone())),
+        };
+        println!("line {}: {said}", row.line);
+    }
+    let [created, held, duplicate, refused] = report.counts();
+    println!(
+        "{}{} rows: {created} created, {held} held for a coordinator to release, {duplicate} imported before, {refused} refused",
+        if dry_run { "dry run, nothing was stored: " } else { "" },
+        report.rows.len(),
+    );
+    if refused > 0 {
+        anyhow::bail!("{refused} rows were not imported: fix them and import the file again (rows imported already are not stored twice)");
     }
     Ok(())
 }

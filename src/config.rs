@@ -76,6 +76,22 @@ pub enum Command {
         #[arg(long)]
         input: std::path::PathBuf,
     },
+    /// Bring earlier records of an organisation in from a CSV file (the
+    /// format is in docs/import.md). Rows are judged by the API's rules;
+    /// importing the same file again stores nothing twice.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: crate::import::Kind,
+        /// The CSV file (UTF-8, with a header row).
+        file: std::path::PathBuf,
+        /// The organisation the records belong to, by name or id.
+        #[arg(long)]
+        organisation: String,
+        /// Say what each row would become, and store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -197,6 +213,16 @@ pub struct Settings {
     /// per-address limits; from anyone else those headers are ignored. None by default.
     #[arg(long = "trusted-proxies", env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_trusted_proxy, global = true)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Serve HTTPS with this certificate chain (a PEM file, the server's
+    /// certificate first), with `--tls-key`; browsers are then told to keep
+    /// to HTTPS (HSTS). Phones need HTTPS for the app to work offline.
+    #[arg(long = "tls-cert", env = "TLS_CERT", requires = "tls_key", global = true)]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The certificate's private key (a PEM file), with `--tls-cert`.
+    #[arg(long = "tls-key", env = "TLS_KEY", requires = "tls_cert", global = true)]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// Reads one of `--trusted-proxies`: an address (`127.0.0.1`) or a network (`10.0.0.0/8`).

@@ -13,6 +13,11 @@ use rand::RngCore;
 /// repeat supply can no longer be told apart.
 pub const RECIPIENT_CODE_KEY_FILE: &str = "recipient_code_key";
 
+/// The recipient-code key: given in `RECIPIENT_CODE_KEY`, or the data folder's file.
+pub fn recipient_code_key(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    load_or_create(configured, data_dir, RECIPIENT_CODE_KEY_FILE, "RECIPIENT_CODE_KEY")
+}
+
 /// Secrets are at least as long as the SHA-256 output they key.
 const MIN_SECRET_BYTES: usize = 32;
 

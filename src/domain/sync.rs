@@ -163,47 +163,73 @@ fn judge_kit_issues(
         .collect()
 }
 
+/// A queue read and its handouts drafted (before the writer is taken),
+/// ready to be judged on a connection.
+pub struct Queue {
+    request: SyncRequest,
+    kit_drafts: Vec<Result<Draft, Judged>>,
+}
+
+impl Queue {
+    /// Reads the queue of a caller who may submit records at all; one who
+    /// may not is refused as a whole.
+    pub fn read(principal: &Principal, key: &[u8], request: SyncRequest) -> Result<Self, Error> {
+        principal.require_any(&[Role::Peer, Role::Trainer, Role::Coordinator, Role::Admin])?;
+        let kit_drafts = draft_kit_issues(principal, key, &request.kit_issues)?;
+        Ok(Queue { request, kit_drafts })
+    }
+}
+
+/// Judges a queue inside the caller's transaction, a savepoint per item,
+/// the running totals counted as the items stand.
+pub fn judge_queue(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    key: &[u8],
+    queue: &Queue,
+) -> Result<Judgements, Error> {
+    counting(conn, |conn, tally| {
+        let Queue { request, kit_drafts } = queue;
+        let mut lookups = Lookups::default();
+        let kit_issues = judge_kit_issues(conn, &mut lookups, tally, &request.kit_issues, kit_drafts)?;
+        let mut submit_training = |c: &mut DbConnection, t: &mut Tally, new: NewTraining| {
+            let filed = |session: Training| Filed { id: session.id.to_string(), held_reasons: session.held_reasons };
+            trainings::submit(c, t, principal, new).map(|stored| stored.map(filed))
+        };
+        let trainings = request
+            .trainings
+            .iter()
+            .map(|item| judge(conn, tally, item, &mut submit_training))
+            .collect::<Result<_, _>>()?;
+        let mut submit_reversal = |c: &mut DbConnection, t: &mut Tally, new: NewReversal| {
+            let filed = |report: Reversal| Filed { id: report.id.to_string(), held_reasons: report.held_reasons };
+            reversals::submit(c, &mut lookups, t, principal, key, new).map(|stored| stored.map(filed))
+        };
+        let reversals = request
+            .reversals
+            .iter()
+            .map(|item| judge(conn, tally, item, &mut submit_reversal))
+            .collect::<Result<_, _>>()?;
+        Ok(Judgements { kit_issues, reversals, trainings })
+    })
+}
+
 /// Stores a phone's queue (handouts, reversal reports, trainings), each
 /// record judged on its own. Sending the same queue again creates nothing
-/// new. A caller who may submit no records at all is refused as a whole.
+/// new.
 pub async fn sync(
     db: &Database,
     principal: Principal,
     key: Vec<u8>,
     request: SyncRequest,
 ) -> Result<Judgements, Error> {
-    principal.require_any(&[Role::Peer, Role::Trainer, Role::Coordinator, Role::Admin])?;
-    let kit_drafts = draft_kit_issues(&principal, &key, &request.kit_issues)?;
-    let call = std::sync::Arc::new((request, kit_drafts));
+    let call = std::sync::Arc::new((Queue::read(&principal, &key, request)?, principal, key));
     // One transaction for the whole call (one commit, one disk sync), a
     // savepoint per item. Losing a race for an id to another call
     // (PostgreSQL) rolls it all back; the second try sees the winner's records.
     super::transaction::write(db, move |conn| {
-        counting(conn, |conn, tally| {
-            let (request, kit_drafts) = &*call;
-            let mut lookups = Lookups::default();
-            let kit_issues = judge_kit_issues(conn, &mut lookups, tally, &request.kit_issues, kit_drafts)?;
-            let mut submit_training = |c: &mut DbConnection, t: &mut Tally, new: NewTraining| {
-                let filed =
-                    |session: Training| Filed { id: session.id.to_string(), held_reasons: session.held_reasons };
-                trainings::submit(c, t, &principal, new).map(|stored| stored.map(filed))
-            };
-            let trainings = request
-                .trainings
-                .iter()
-                .map(|item| judge(conn, tally, item, &mut submit_training))
-                .collect::<Result<_, _>>()?;
-            let mut submit_reversal = |c: &mut DbConnection, t: &mut Tally, new: NewReversal| {
-                let filed = |report: Reversal| Filed { id: report.id.to_string(), held_reasons: report.held_reasons };
-                reversals::submit(c, &mut lookups, t, &principal, &key, new).map(|stored| stored.map(filed))
-            };
-            let reversals = request
-                .reversals
-                .iter()
-                .map(|item| judge(conn, tally, item, &mut submit_reversal))
-                .collect::<Result<_, _>>()?;
-            Ok(Judgements { kit_issues, reversals, trainings })
-        })
+        let (queue, principal, key) = &*call;
+        judge_queue(conn, principal, key, queue)
     })
     .await
 }

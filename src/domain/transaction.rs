@@ -39,3 +39,12 @@ where
         }
     }
 }
+
+/// Runs `work` as [`write`] would, then undoes it: what it would store, and nothing stored.
+pub async fn rehearse<T, F>(db: &Database, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    db.run(move |conn| crate::storage::rehearsal(conn, work)).await
+}

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Compress, Condition};
+use actix_web::middleware::{from_fn, Compress, Condition, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use utoipa_actix_web::AppExt;
@@ -46,6 +46,11 @@ impl Application {
         let body_limit = BodyLimit(settings.body_limit_bytes);
         let cors_origins = settings.cors_origins.clone();
         check_cors_origins(&cors_origins)?;
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(super::tls::server_config(cert, key)?),
+            _ => None,
+        };
+        let https = tls.is_some();
         let metrics = PrometheusMetricsBuilder::new("naloxone")
             .mask_unmatched_patterns("UNMATCHED")
             .build()
@@ -95,14 +100,22 @@ impl Application {
                 .wrap(problem_fallback())
                 .wrap(from_fn(request_context))
                 .wrap(from_fn(security_headers))
+                // Only when this server speaks HTTPS itself: behind a proxy, the proxy says it.
+                .wrap(Condition::new(
+                    https,
+                    DefaultHeaders::new().add((actix_web::http::header::STRICT_TRANSPORT_SECURITY, super::tls::HSTS)),
+                ))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(no_route))
         })
         // Without it, the last segment of a compressed answer can wait ~40 ms
         // for the client's delayed acknowledgement (Nagle's algorithm).
         .tcp_nodelay(true)
-        .shutdown_timeout(30)
-        .listen(listener)?;
+        .shutdown_timeout(30);
+        server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        };
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }

@@ -16,6 +16,7 @@ mod respond;
 mod routes;
 pub mod state;
 mod stats_docs;
+mod tls;
 
 pub use app::Application;
 pub use state::AppState;

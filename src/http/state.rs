@@ -46,11 +46,9 @@ impl AppState {
             verify_throttle: Throttle::per_minute(settings.verify_rate_per_minute),
             certificate_signer: CertificateSigner::load_or_create(&settings.data_dir)?,
             certificate_validity: chrono::Months::new(settings.certificate_validity_months),
-            recipient_code_key: crate::domain::keys::load_or_create(
+            recipient_code_key: crate::domain::keys::recipient_code_key(
                 settings.recipient_code_key.as_deref(),
                 &settings.data_dir,
-                crate::domain::keys::RECIPIENT_CODE_KEY_FILE,
-                "RECIPIENT_CODE_KEY",
             )?,
             disclosure_threshold: settings.disclosure_threshold,
             trusted_proxies: settings.trusted_proxies.clone(),

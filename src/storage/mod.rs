@@ -35,4 +35,4 @@ pub use connection::{Backend, DatabaseTarget, DbConnection};
 pub use database::{migrations, Database};
 pub use error::{Error, Result};
 pub use paging::{Paging, Visible, ROWS_PER_INSERT};
-pub use transaction::{savepoint, write_transaction};
+pub use transaction::{rehearsal, savepoint, write_transaction};

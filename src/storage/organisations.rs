@@ -46,6 +46,11 @@ pub fn area_of(conn: &mut DbConnection, id: &OrganisationId) -> Result<AreaId> {
 }
 
 /// A page of organisations.
+/// Every organisation, by id.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Organisation>> {
+    Ok(organisations::table.order(organisations::id.asc()).select(Organisation::as_select()).load(conn)?)
+}
+
 pub fn list(
     conn: &mut DbConnection,
     area: Option<&AreaId>,

@@ -176,6 +176,15 @@ pub fn find_batch(conn: &mut DbConnection, id: &BatchId) -> Result<Option<Batch>
     Ok(batches::table.find(id).select(Batch::as_select()).first(conn).optional()?)
 }
 
+/// The organisation's batches with this lot number (one, as a rule; lots of two makers may clash).
+pub fn batches_with_lot(conn: &mut DbConnection, organisation: &OrganisationId, lot: &str) -> Result<Vec<Batch>> {
+    Ok(batches::table
+        .filter(batches::organisation_id.eq(organisation))
+        .filter(batches::lot_number.eq(lot))
+        .select(Batch::as_select())
+        .load(conn)?)
+}
+
 pub fn insert_batch(conn: &mut DbConnection, batch: &Batch) -> Result<()> {
     diesel::insert_into(batches::table).values(batch).execute(conn)?;
     Ok(())

@@ -47,6 +47,19 @@ where
     }
 }
 
+/// Runs `work` in a write transaction that is always rolled back: what it
+/// would have written is seen inside, then undone (an import's dry run).
+pub fn rehearsal<T, E, F>(conn: &mut DbConnection, work: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> std::result::Result<T, E>,
+    E: From<Error>,
+{
+    begin_write(conn).map_err(Error::from)?;
+    let outcome = work(conn);
+    end_write(conn, false);
+    outcome
+}
+
 /// Runs `work` in a savepoint (or, outside a transaction, a transaction of
 /// its own): what it wrote is undone if it fails, and the rest stands.
 pub fn savepoint<T, E, F>(conn: &mut DbConnection, work: F) -> std::result::Result<T, E>

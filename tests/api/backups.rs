@@ -13,25 +13,13 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::harness::{tally, Backend, TestApp, ADMIN_EMAIL};
+use crate::harness::{self, said, tally, Backend, TestApp, ADMIN_EMAIL};
 
 const PASSPHRASE: &str = "a passphrase for the backup";
 
-/// Runs the binary with `args` on `app`'s data folder and database.
+/// Runs the binary with `args` on a data folder and database.
 fn run(data_dir: &Path, database_url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_naloxone-tracker"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--database-url", database_url])
-        .args(args)
-        .env("BACKUP_PASSPHRASE", PASSPHRASE)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run the binary")
-}
-
-fn said(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    harness::run_binary(data_dir, database_url, args, &[("BACKUP_PASSPHRASE", PASSPHRASE)])
 }
 
 fn recipient_hashes(database: &str) -> Vec<String> {

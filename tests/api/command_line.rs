@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::harness::ScratchPostgres;
+use crate::harness::{said, ScratchPostgres};
 
 /// `create-admin` on `database_url`, with `password` on standard input.
 fn create_admin(data_dir: &Path, database_url: &str, email: &str, password: &str, extra: &[&str]) -> Output {
@@ -24,10 +24,6 @@ fn create_admin(data_dir: &Path, database_url: &str, email: &str, password: &str
         .expect("start the binary");
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn said(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 #[test]

@@ -74,6 +74,30 @@ pub fn tally(area: &str, quantity: i32) -> Value {
     })
 }
 
+/// Runs the server's binary with `args` on a data folder and database
+/// (logging only warnings), with `env` set.
+pub fn run_binary(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_naloxone-tracker"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--database-url", database_url])
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run the binary")
+}
+
+/// Everything a run of the binary said, standard output then error.
+pub fn said(output: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
 /// A PostgreSQL database made for one test and dropped after it.
 pub struct ScratchPostgres {
     server_url: String,
