@@ -50,17 +50,20 @@ impl Table {
         Self::from_reader(kind, file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
-    pub fn from_reader(kind: Kind, reader: impl std::io::Read) -> anyhow::Result<Self> {
-        let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
-        let headers: Vec<String> = csv.headers().map_err(read_error)?.iter().map(str::to_owned).collect();
+    pub fn from_reader(kind: Kind, mut reader: impl std::io::Read) -> anyhow::Result<Self> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes)?;
+        let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes.as_slice());
+        let headers: Vec<String> =
+            csv.headers().map_err(|e| read_error(&bytes, e))?.iter().map(str::to_owned).collect();
         let columns = columns::read_headers(kind, &headers).map_err(anyhow::Error::msg)?;
         let mut rows = Vec::new();
         for record in csv.records() {
-            let record = record.map_err(read_error)?;
-            let line = record.position().map_or(0, csv::Position::line);
+            let record = record.map_err(|e| read_error(&bytes, e))?;
             if record.iter().all(str::is_empty) {
                 continue;
             }
+            let line = line_of(&bytes, record.position());
             rows.push((line, record.iter().map(str::to_owned).collect()));
         }
         Ok(Table { kind, columns, rows })
@@ -75,8 +78,18 @@ impl Table {
     }
 }
 
-fn read_error(error: csv::Error) -> anyhow::Error {
-    let line = error.position().map(|p| format!("line {}: ", p.line())).unwrap_or_default();
+/// The line a record is on, counted in the file's bytes: csv's record
+/// position is where it started reading, before any blank lines (and, with
+/// Windows line ends, before the previous line's end), so its line number
+/// runs behind.
+fn line_of(bytes: &[u8], position: Option<&csv::Position>) -> u64 {
+    let from = position.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)).min(bytes.len());
+    let blank = bytes[from..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+    1 + bytes[..from + blank].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+fn read_error(bytes: &[u8], error: csv::Error) -> anyhow::Error {
+    let line = error.position().map(|p| format!("line {}: ", line_of(bytes, Some(p)))).unwrap_or_default();
     match error.kind() {
         csv::ErrorKind::Utf8 { .. } => {
             anyhow::anyhow!("{line}the file is not UTF-8 text: save it as \"CSV UTF-8\"")
@@ -418,4 +431,22 @@ fn body(
     }
     let body = serde_json::value::to_raw_value(&fields).map_err(Error::internal)?;
     Ok((author, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_keep_the_line_they_are_on_whatever_the_line_ends() {
+        for file in [
+            "peer_email\n\na@x.org\nb@x.org\n",
+            "peer_email\r\n\r\na@x.org\r\nb@x.org\r\n",
+            "\u{feff}peer_email\r\n\r\na@x.org\r\nb@x.org",
+        ] {
+            let table = Table::from_reader(Kind::Handouts, file.as_bytes()).unwrap();
+            let lines: Vec<u64> = table.rows.iter().map(|(line, _)| *line).collect();
+            assert_eq!(lines, [3, 4], "{file:?}");
+        }
+    }
 }
