@@ -221,7 +221,9 @@ pub async fn import(
         for batch in batches {
             let request = batch.queue(kind);
             let outcome = match sync::sync(db, batch.principal.clone(), key.clone(), request).await {
-                Err(error) if error.ends_the_call() => anyhow::bail!("the import stopped: {error}"),
+                Err(error) if error.ends_the_call() => anyhow::bail!(
+                    "the import stopped: {error}; the rows stored before it stay, and importing the file again stores only the rest"
+                ),
                 outcome => outcome,
             };
             progress.inc(batch.rows.len() as u64);
@@ -252,8 +254,7 @@ pub async fn import(
             outcome: outcome.unwrap_or_else(|| Outcome::Refused(Error::internal("a row went unanswered"))),
         })
         .collect();
-    let report = Report { rows };
-    Ok(report)
+    Ok(Report { rows })
 }
 
 /// Every batch judged in one transaction that is then rolled back, so that
